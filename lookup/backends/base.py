@@ -1,0 +1,151 @@
+"""The backend interface: the few aggregate questions the lookup asks a workspace.
+
+A backend never scores anything. It answers, per table, one *profile* question (how big is
+the table, how many distinct values do candidate columns hold, where and since when does
+each entity appear) and one *counts* question (rows per entity, column, value and time
+bin). Both the local DuckDB backend and the Log Analytics backend implement it, so the
+same incident over the same data gives the same anomalies.
+
+Entity matching follows Kusto's ``has``: an identifier matches when it appears in the
+column's text as whole terms (bounded by non-alphanumeric characters or the ends of the
+string), case-insensitively.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from lookup.models import Window
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """A table column and its KQL type (``string``, ``long``, ``datetime``, ``dynamic``...)."""
+
+    name: str
+    kql_type: str
+
+
+@dataclass(frozen=True)
+class EntityProbe:
+    """One entity to look for in one table: its identifiers and the columns to search."""
+
+    key: str
+    identifiers: tuple[str, ...]
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ProfileRequest:
+    """Discovery and profile of one table over the baseline window, all entities at once."""
+
+    table: str
+    start: datetime
+    end: datetime
+    probes: tuple[EntityProbe, ...]
+    categorical_candidates: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EntityHit:
+    """How often an entity matched in one column, and when first (within the window)."""
+
+    entity_key: str
+    column: str
+    hits: int
+    first_seen: datetime | None
+
+
+@dataclass(frozen=True)
+class TableProfile:
+    """The answer to a :class:`ProfileRequest`.
+
+    ``partial`` carries the service's reason when only part of the data was scanned.
+    """
+
+    table: str
+    row_count: int
+    distinct_counts: Mapping[str, int]
+    hits: tuple[EntityHit, ...]
+    partial: str | None = None
+
+
+@dataclass(frozen=True)
+class SeriesGroup:
+    """Count series wanted for one entity matched in one of its columns."""
+
+    entity_key: str
+    entity_column: str
+    identifiers: tuple[str, ...]
+    window: Window
+
+
+@dataclass(frozen=True)
+class CountsRequest:
+    """Row counts per (entity, entity column, column, value, bin) for one table."""
+
+    table: str
+    groups: tuple[SeriesGroup, ...]
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CountRow:
+    """Rows in one bin for one value of one column, for one entity in one entity column.
+
+    ``value`` is the column value as text (Kusto ``tostring``); null and empty values are
+    not counted. ``bin_start`` is aligned like Kusto's ``bin()``.
+    """
+
+    entity_key: str
+    entity_column: str
+    column: str
+    value: str
+    bin_start: datetime
+    count: int
+
+
+@dataclass(frozen=True)
+class TableCounts:
+    """The answer to a :class:`CountsRequest`."""
+
+    table: str
+    rows: tuple[CountRow, ...]
+    partial: str | None = None
+
+
+@dataclass
+class QueryStats:
+    """Counters a backend keeps for the report's ``stats``."""
+
+    queries: int = 0
+    rows_returned: int = 0
+    retries: int = 0
+    log: list[str] = field(default_factory=list)
+
+
+class Backend(Protocol):
+    """What the lookup engine needs from a workspace."""
+
+    #: Short human description for the report, e.g. ``local:/data/ws``.
+    description: str
+    stats: QueryStats
+
+    def list_tables(self, start: datetime, end: datetime) -> list[str]:
+        """Tables that hold rows with ``start <= TimeGenerated < end``."""
+        ...
+
+    def table_schemas(self, tables: list[str]) -> dict[str, tuple[ColumnInfo, ...]]:
+        """Column lists of the given tables (tables that cannot be read are omitted)."""
+        ...
+
+    def profile(self, request: ProfileRequest) -> TableProfile:
+        """Answer one profile request (raises :class:`lookup.errors.TableError`)."""
+        ...
+
+    def counts(self, request: CountsRequest) -> TableCounts:
+        """Answer one counts request (raises :class:`lookup.errors.TableError`)."""
+        ...

@@ -1,0 +1,72 @@
+"""The error hierarchy of the anomaly lookup.
+
+Every failure the package raises on purpose is an :class:`AnomalyLookupError`, so callers
+(the CLI, the function app) can tell a bad input or an unreachable service from a bug.
+Errors are chained with ``raise ... from`` so the original cause stays visible.
+"""
+
+from __future__ import annotations
+
+
+class AnomalyLookupError(Exception):
+    """Base class for every error the lookup raises on purpose."""
+
+
+class PayloadError(AnomalyLookupError, ValueError):
+    """An incident payload is malformed.
+
+    ``field`` names the JSON path of the missing or malformed field (for example
+    ``object.properties.relatedEntities[2].kind``) so the HTTP trigger can answer 400 with it.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class SettingsError(AnomalyLookupError, ValueError):
+    """A setting (environment variable or CLI option) has an invalid value."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"{name}: {message}")
+        self.name = name
+        self.message = message
+
+
+class WorkspaceError(AnomalyLookupError):
+    """The workspace (a local directory or a Log Analytics workspace) cannot be used at all."""
+
+
+class TableError(AnomalyLookupError):
+    """One table could not be analysed; the lookup records it and carries on."""
+
+    def __init__(self, table: str, message: str) -> None:
+        super().__init__(f"{table}: {message}")
+        self.table = table
+        self.message = message
+
+
+class QueryError(AnomalyLookupError):
+    """A backend query failed (after any retries)."""
+
+    def __init__(self, message: str, *, query: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.query = query
+        self.status = status
+
+
+class ThrottledError(QueryError):
+    """The service kept answering 429 after the allowed retries."""
+
+
+class BudgetExceededError(AnomalyLookupError):
+    """The per-incident time budget ran out before this piece of work could start."""
+
+
+class SinkError(AnomalyLookupError):
+    """The report could not be delivered (for example the Sentinel comment PUT failed)."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status

@@ -1,0 +1,147 @@
+"""The one place where values and names enter KQL text.
+
+Entity strings come from attackers (a user name, a command line, a URL are all chosen by
+whoever caused the alert), so every value that goes into a query or a drill-down passes
+through :func:`kql_string`, every column or table name through :func:`kql_identifier`, and
+times through :func:`kql_datetime` / :func:`kql_timespan`. Nothing else formats user data
+into KQL.
+
+Kusto string literal rules (learn.microsoft.com/kusto/query/scalar-data-types/string and the
+lexer grammar in microsoft/Kusto-Query-Language ``grammar/KqlTokens.g4``): a double-quoted
+literal takes backslash escapes ``\\" \\\\ \\n \\r \\t`` and ``\\uXXXX``; a raw newline
+inside quotes is a syntax error.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from lookup.models import timespan_label
+
+_SIMPLE_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_PLAIN_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+# Lower-case KQL keywords that cannot stand as bare column or table names. Kusto keywords
+# are case-sensitive, so ``Type`` or ``Count`` are fine while ``type`` or ``count`` are not.
+_KEYWORDS = frozenset(
+    """
+    and as asc between bin by consume contains count datatable declare default desc distinct
+    evaluate extend externaldata facet false filter find fork from getschema has hasprefix
+    hassuffix in inner invoke join kind let limit lookup make-series materialize mv-apply
+    mv-expand not null on or order outer parse partition print project range reduce render
+    sample scan search serialize sort startswith step summarize table take to top true typeof
+    union where with
+    bool boolean date datetime decimal double dynamic guid int int64 long real string time
+    timespan uniqueid
+    """.split()
+)
+
+
+def _escape_char(char: str) -> str:
+    if char in _SIMPLE_ESCAPES:
+        return _SIMPLE_ESCAPES[char]
+    category = unicodedata.category(char)
+    # Control, format, separator and surrogate characters are written as \\u escapes so the
+    # query text stays printable and no invisible character can change how it reads.
+    if category in {"Cc", "Cf", "Cs", "Zl", "Zp", "Co", "Cn"}:
+        code = ord(char)
+        if code > 0xFFFF:
+            high = 0xD800 + ((code - 0x10000) >> 10)
+            low = 0xDC00 + ((code - 0x10000) & 0x3FF)
+            return f"\\u{high:04x}\\u{low:04x}"
+        return f"\\u{code:04x}"
+    return char
+
+
+def kql_string(value: str) -> str:
+    """Render any Python string as a KQL string literal that evaluates to exactly it.
+
+    The result is a double-quoted literal; no input can end the literal early or add
+    query text.
+
+    >>> kql_string('CONTOSO\\\\jdoe')
+    '"CONTOSO\\\\\\\\jdoe"'
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"kql_string expects str, got {type(value).__name__}")
+    return '"' + "".join(_escape_char(c) for c in value) + '"'
+
+
+def kql_identifier(name: str) -> str:
+    """Render a table or column name, bracket-quoting it when it is not a plain identifier."""
+    if not isinstance(name, str) or not name:
+        raise ValueError("an identifier must be a non-empty string")
+    if _PLAIN_IDENTIFIER.match(name) and name not in _KEYWORDS:
+        return name
+    return "[" + kql_string(name) + "]"
+
+
+def kql_datetime(moment: datetime) -> str:
+    """Render an aware datetime as a KQL ``datetime(...)`` literal in UTC."""
+    if moment.tzinfo is None:
+        raise ValueError("datetimes entering KQL must be timezone-aware")
+    utc = moment.astimezone(UTC)
+    return f"datetime({utc.strftime('%Y-%m-%dT%H:%M:%S')}.{utc.microsecond:06d}Z)"
+
+
+def kql_timespan(step: timedelta) -> str:
+    """Render a timedelta as a KQL timespan literal (``1d``, ``1h``)."""
+    return timespan_label(step)
+
+
+def kql_string_list(values: Iterable[str]) -> str:
+    """Render values as a parenthesised, comma-separated list of string literals."""
+    return "(" + ", ".join(kql_string(v) for v in values) + ")"
+
+
+def has_any_term(column: str, identifiers: Iterable[str]) -> str:
+    """A predicate true when ``column`` has any of the identifiers as whole terms.
+
+    One identifier uses ``has``; several use ``has_any``. Both match whole terms,
+    case-insensitively, and use the term index.
+    """
+    values = list(identifiers)
+    if not values:
+        raise ValueError("at least one identifier is needed")
+    target = kql_identifier(column)
+    if len(values) == 1:
+        return f"{target} has {kql_string(values[0])}"
+    return f"{target} has_any {kql_string_list(values)}"
+
+
+def drilldown_query(
+    *,
+    table: str,
+    entity_column: str,
+    identifiers: Iterable[str],
+    column: str,
+    column_type: str,
+    value: str,
+    bin_start: datetime,
+    step: timedelta,
+    limit: int = 1000,
+) -> str:
+    """KQL that returns the raw rows behind one anomaly: that value, in that bin.
+
+    String columns compare with ``==`` (exact, as the count was); other types compare on
+    their text form, which is how the value was reported.
+    """
+    target = kql_identifier(column)
+    if column_type.lower() == "string":
+        value_predicate = f"{target} == {kql_string(value)}"
+    else:
+        value_predicate = f"tostring({target}) == {kql_string(value)}"
+    end = bin_start + step
+    return "\n".join(
+        [
+            kql_identifier(table),
+            f"| where TimeGenerated >= {kql_datetime(bin_start)}"
+            f" and TimeGenerated < {kql_datetime(end)}",
+            f"| where {has_any_term(entity_column, identifiers)}",
+            f"| where {value_predicate}",
+            f"| take {int(limit)}",
+        ]
+    )

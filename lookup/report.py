@@ -1,0 +1,152 @@
+"""The lookup's result: one :class:`Report` per incident, and its JSON form.
+
+The JSON layout is a contract (design §3, "JSON report"): keys may be added, none renamed
+or removed without a migration note in the changelog.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from lookup.models import Anomaly, Entity, Incident, TableResult, Window
+
+
+@dataclass(frozen=True)
+class EntityReport:
+    """An entity as searched: its identifiers and the series window chosen for it."""
+
+    entity: Entity
+    window: Window
+    first_seen: datetime | None = None
+    tables: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stats:
+    """What the lookup cost."""
+
+    queries: int
+    seconds: float
+    series_scored: int = 0
+    rows_returned: int = 0
+    retries: int = 0
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything the lookup found for one incident, ready to render."""
+
+    incident: Incident
+    window: Window
+    entities: tuple[EntityReport, ...]
+    tables: tuple[TableResult, ...]
+    anomalies: tuple[Anomaly, ...]
+    stats: Stats
+    settings: dict[str, str] = field(default_factory=dict)
+    backend: str = ""
+    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    version: str = ""
+
+    @property
+    def failed_tables(self) -> tuple[TableResult, ...]:
+        """Tables that failed, were partial or were skipped: what the reader must know."""
+        return tuple(t for t in self.tables if t.status in {"failed", "partial", "skipped"})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain JSON-ready data, in the contract's layout."""
+        incident = self.incident
+        return {
+            "incident": {
+                "id": incident.arm_id or incident.name,
+                "number": incident.number,
+                "title": incident.title,
+                "alert_time": iso(incident.alert_time),
+                "alert_time_source": incident.alert_time_source,
+                "severity": incident.severity,
+                "url": incident.url,
+                "workspace_id": incident.workspace.workspace_id,
+            },
+            "window": _window_dict(self.window),
+            "entities": [
+                {
+                    "kind": str(e.entity.kind),
+                    "value": e.entity.value,
+                    "identifiers": list(e.entity.identifiers),
+                    "window": _window_dict(e.window),
+                    "first_seen": iso(e.first_seen) if e.first_seen else None,
+                    "tables": list(e.tables),
+                }
+                for e in self.entities
+            ],
+            "skipped_entities": [
+                {"kind": s.kind, "name": s.name, "reason": s.reason}
+                for s in incident.skipped_entities
+            ],
+            "tables": [
+                {
+                    "table": t.table,
+                    "status": t.status,
+                    "entity_columns": {k: list(v) for k, v in t.entity_columns.items()},
+                    "categorical_columns": list(t.categorical_columns),
+                    "error": t.error,
+                    "row_count": t.row_count,
+                    "series_scored": t.series_scored,
+                }
+                for t in self.tables
+            ],
+            "anomalies": [
+                {
+                    "rank": a.rank,
+                    "entity": a.entity,
+                    "entity_kind": a.entity_kind,
+                    "table": a.table,
+                    "entity_column": a.entity_column,
+                    "column": a.column,
+                    "value": a.value,
+                    "bin_start": iso(a.bin_start),
+                    "step": Window(a.bin_start, a.step, 1).step_label,
+                    "actual": a.actual,
+                    "expected": a.expected,
+                    "score": a.score,
+                    "first_seen": a.first_seen,
+                    "series": list(a.series),
+                    "drilldown_kql": a.drilldown_kql,
+                }
+                for a in self.anomalies
+            ],
+            "stats": {
+                "queries": self.stats.queries,
+                "seconds": round(self.stats.seconds, 3),
+                "series_scored": self.stats.series_scored,
+                "rows_returned": self.stats.rows_returned,
+                "retries": self.stats.retries,
+            },
+            "settings": dict(self.settings),
+            "backend": self.backend,
+            "generated_at": iso(self.generated_at),
+            "version": self.version,
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The report as JSON text (the ``--format json`` output)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z`` suffix, seconds precision unless finer is needed."""
+    utc = moment.astimezone(UTC)
+    if utc.microsecond:
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _window_dict(window: Window) -> dict[str, Any]:
+    return {
+        "start": iso(window.start),
+        "end": iso(window.end),
+        "step": window.step_label,
+        "bins": window.bins,
+    }
