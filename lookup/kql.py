@@ -1,4 +1,4 @@
-"""The one place where values and names enter KQL text.
+r"""The one place where values and names enter KQL text.
 
 Entity strings come from attackers (a user name, a command line, a URL are all chosen by
 whoever caused the alert), so every value that goes into a query or a drill-down passes
@@ -37,6 +37,26 @@ _KEYWORDS = frozenset(
     bool boolean date datetime decimal double dynamic guid int int64 long real string time
     timespan uniqueid
     """.split()
+    # The rest of the identifier-shaped keywords of Microsoft's Kusto language service
+    # (@kusto/language-service-next 12.4.1, SyntaxFacts): each one breaks a query as a bare
+    # column name (tests/test_kql.py checks every keyword against the service).
+    + """
+    __contextual_datatable __crossCluster __crossDB __executeAndCache __id __isFuzzy
+    __noWithSource __packedColumn __projectAway __sourceColumnIndex accumulate anomalychart
+    areachart bagexpansion barchart bin_legacy byte cachingpolicy callout cancel card char
+    columnchart contains_cs containscs cycles dataexport datascope decodeblocks earliest
+    encodingpolicy endswith endswith_cs expandoutput extent_tags_retention external_data
+    first flags float force_remote harddelete hardretention has_all has_any has_cs
+    hasprefix_cs hassuffix_cs hotcache int16 int32 int8 isfuzzy journal ladderchart last
+    latest like likecs linechart mdm missing nooptimization notcontains notcontainscs
+    notlike notlikecs of others pathformat piechart pivotchart queries query_results relaxed
+    restricted_view_access row_level_security rowstore rowstore_references rowstore_sealinfo
+    rowstorepolicy rowstores scatterchart seal seals set shards simple softdelete
+    softretention sql stackedareachart startswith_cs statistics storedqueryresultcontainers
+    tablepurge timechart timeline timepivot title toscalar totable treemap uint uint16
+    uint32 uint64 uint8 ulong unrestrictedviewers verbose viewers views with_itemindex
+    with_match_id with_source with_step_name withsource writeaheadlog
+    """.split()
 )
 
 
@@ -57,7 +77,7 @@ def _escape_char(char: str) -> str:
 
 
 def kql_string(value: str) -> str:
-    """Render any Python string as a KQL string literal that evaluates to exactly it.
+    r"""Render any Python string as a KQL string literal that evaluates to exactly it.
 
     The result is a double-quoted literal; no input can end the literal early or add
     query text.
@@ -84,7 +104,11 @@ def kql_datetime(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("datetimes entering KQL must be timezone-aware")
     utc = moment.astimezone(UTC)
-    return f"datetime({utc.strftime('%Y-%m-%dT%H:%M:%S')}.{utc.microsecond:06d}Z)"
+    # Not strftime: its %Y does not zero-pad years before 1000 on every platform.
+    return (
+        f"datetime({utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:"
+        f"{utc.minute:02d}:{utc.second:02d}.{utc.microsecond:06d}Z)"
+    )
 
 
 def kql_timespan(step: timedelta) -> str:

@@ -110,8 +110,10 @@ class Settings:
         _check_range(ENV_MAX_CONCURRENT_QUERIES, self.max_concurrent_queries, 1, 5)
         if self.workspace_id is not None and not _GUID.match(self.workspace_id):
             raise SettingsError(ENV_WORKSPACE_ID, "must be a workspace (customer) id GUID")
-        for name, url in ((ENV_LOGS_ENDPOINT, self.logs_endpoint),
-                          (ENV_ARM_ENDPOINT, self.arm_endpoint)):
+        for name, url in (
+            (ENV_LOGS_ENDPOINT, self.logs_endpoint),
+            (ENV_ARM_ENDPOINT, self.arm_endpoint),
+        ):
             if not url.startswith("https://"):
                 raise SettingsError(name, "must be an https:// URL")
         if not re.match(r"^\d{4}-\d{2}-\d{2}(-preview)?$", self.sentinel_api_version):
@@ -148,8 +150,15 @@ class Settings:
     def echo(self) -> dict[str, str]:
         """The settings that shape results, as short strings for the report footer."""
         shown = (
-            "tables", "lookback_days", "hourly_lookback_hours", "step", "threshold",
-            "max_flagged_points", "max_distinct", "max_distinct_ratio", "max_anomalies",
+            "tables",
+            "lookback_days",
+            "hourly_lookback_hours",
+            "step",
+            "threshold",
+            "max_flagged_points",
+            "max_distinct",
+            "max_distinct_ratio",
+            "max_anomalies",
             "time_budget_seconds",
         )
         out: dict[str, str] = {}

@@ -1,0 +1,1 @@
+"""Backends: where the aggregate questions are answered (local DuckDB, Log Analytics)."""

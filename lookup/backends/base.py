@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from lookup.errors import TableError
 from lookup.models import Window
 
 
@@ -133,13 +134,16 @@ class Backend(Protocol):
     #: Short human description for the report, e.g. ``local:/data/ws``.
     description: str
     stats: QueryStats
+    #: How many tables the engine may analyse at once (1 for DuckDB, which already uses
+    #: every core for one query; a few for Log Analytics, within its 5-concurrent limit).
+    max_parallel: int
 
     def list_tables(self, start: datetime, end: datetime) -> list[str]:
         """Tables that hold rows with ``start <= TimeGenerated < end``."""
         ...
 
-    def table_schemas(self, tables: list[str]) -> dict[str, tuple[ColumnInfo, ...]]:
-        """Column lists of the given tables (tables that cannot be read are omitted)."""
+    def table_schemas(self, tables: list[str]) -> dict[str, tuple[ColumnInfo, ...] | TableError]:
+        """Column lists of the given tables, or the error that prevents reading each one."""
         ...
 
     def profile(self, request: ProfileRequest) -> TableProfile:

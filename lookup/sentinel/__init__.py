@@ -1,0 +1,1 @@
+"""Sentinel I/O: incident payloads in, incident comments out."""

@@ -1,0 +1,524 @@
+"""KQL for the Log Analytics backend: the text of every query, and the parsing of answers.
+
+Pure functions only: a request dataclass of :mod:`lookup.backends.base` goes in, a
+:class:`LaQuery` (KQL text plus the API ``timespan`` it must run with) comes out, and the
+result table of that query is parsed back into the answer dataclass. No network, no
+client, so every query shape is testable against Microsoft's Kusto language service and
+against a local KQL engine.
+
+Per table the lookup costs two queries whatever the number of entities and columns:
+
+* :func:`profile_query`: one ``summarize`` over the baseline window: row count, ``dcount``
+  per candidate column, and per (entity, column) the hit count and first-seen time.
+* :func:`counts_query`: one ``union`` of one leg per (entity, entity column), each filtered
+  on its own window and binned on its own step, then one ``mv-expand`` over the requested
+  columns and one ``summarize count() by group, column, value, bin``.
+
+Plus constants per incident: :func:`usage_tables_query` (table discovery from the
+``Usage`` table, never ``union *``) and :func:`schema_query` (``getschema`` of every table
+without a bundled schema, all in one query).
+
+Every value and name goes through :mod:`lookup.kql`. Output columns are named by position
+(``d0``, ``h1_2``) so no column name of the workspace ever becomes an output name.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, unquote
+
+from lookup.backends.base import (
+    ColumnInfo,
+    CountRow,
+    CountsRequest,
+    EntityHit,
+    ProfileRequest,
+    TableCounts,
+    TableProfile,
+)
+from lookup.kql import kql_datetime, kql_identifier, kql_string, kql_string_list, kql_timespan
+from lookup.models import Window
+
+TIME_COLUMN = "TimeGenerated"
+
+#: Type names as ``getschema`` or the schema files may spell them, mapped to KQL's.
+_TYPE_ALIASES = {
+    "bigint": "long",
+    "int64": "long",
+    "float": "real",
+    "double": "real",
+    "boolean": "bool",
+    "date": "datetime",
+    "time": "timespan",
+    "uniqueid": "guid",
+    "system.string": "string",
+    "system.int32": "int",
+    "system.int64": "long",
+    "system.double": "real",
+    "system.boolean": "bool",
+    "system.datetime": "datetime",
+    "system.timespan": "timespan",
+    "system.guid": "guid",
+    "system.object": "dynamic",
+    "system.data.sqltypes.sqldecimal": "decimal",
+}
+
+
+def normalise_type(name: str) -> str:
+    """A KQL type name in canonical lower case (``BigInt`` → ``long``, ``Float`` → ``real``)."""
+    lower = name.strip().lower()
+    return _TYPE_ALIASES.get(lower, lower)
+
+
+@dataclass(frozen=True)
+class LaQuery:
+    """One query to send: its KQL, the API ``timespan`` and a short label for logs."""
+
+    label: str
+    text: str
+    #: The API ``timespan``: the analysis window, or ``None`` for schema queries (no data).
+    timespan: tuple[datetime, datetime] | None
+
+
+@dataclass(frozen=True)
+class ResultTable:
+    """The primary result table of a query: column names and rows, as the client gives them."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+    def index(self, name: str) -> int:
+        """Position of a column, or a :class:`ValueError` naming it."""
+        try:
+            return self.columns.index(name)
+        except ValueError:
+            raise ValueError(f"the result has no column {name!r}") from None
+
+
+def _time_filter(start: datetime, end: datetime) -> str:
+    column = kql_identifier(TIME_COLUMN)
+    return f"{column} >= {kql_datetime(start)} and {column} < {kql_datetime(end)}"
+
+
+def _check_window(start: datetime, end: datetime) -> None:
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("query windows must be timezone-aware")
+    if not start < end:
+        raise ValueError(f"empty window {start.isoformat()} .. {end.isoformat()}")
+
+
+def _text_of(column: str, column_types: Mapping[str, str]) -> str:
+    """The column as text: itself for strings, ``tostring()`` otherwise.
+
+    Kusto defines ``has`` on string and dynamic operands only (``long has "5"`` is error
+    KS106); the local backend matches on the column's text, so non-string columns are
+    compared through ``tostring`` on both sides.
+    """
+    name = kql_identifier(column)
+    if normalise_type(column_types.get(column, "string")) == "string":
+        return name
+    return f"tostring({name})"
+
+
+def has_terms(column: str, identifiers: Sequence[str], column_types: Mapping[str, str]) -> str:
+    """``column has_any (identifiers)``: whole-term, case-insensitive match of any identifier."""
+    if not identifiers:
+        raise ValueError(f"no identifiers to match in {column!r}")
+    target = _text_of(column, column_types)
+    if len(identifiers) == 1:
+        return f"{target} has {kql_string(identifiers[0])}"
+    return f"{target} has_any {kql_string_list(identifiers)}"
+
+
+def _scratch_prefix(names: Iterable[str]) -> str:
+    """A prefix for the query's own columns that no referenced column starts with."""
+    taken = list(names)
+    prefix = "__al"
+    while any(name.startswith(prefix) for name in taken):
+        prefix = "_" + prefix
+    return prefix
+
+
+# -- table discovery ----------------------------------------------------------------------
+
+
+def usage_tables_query(start: datetime, end: datetime) -> LaQuery:
+    """Tables that ingested data in the window, from the ``Usage`` table.
+
+    ``Usage`` holds one row per table and hour of ingestion, so this is cheap, unlike
+    ``union *`` over every table. Its rows are stamped by ingestion hour; for an incident
+    that is close to the ingestion of its data, which is how Sentinel works, the two agree.
+    """
+    _check_window(start, end)
+    text = "\n".join(
+        [
+            "Usage",
+            f"| where {_time_filter(start, end)}",
+            "| where Quantity > 0",
+            "| summarize by DataType",
+            "| sort by DataType asc",
+        ]
+    )
+    return LaQuery("tables (Usage)", text, (start, end))
+
+
+def parse_usage_tables(result: ResultTable) -> list[str]:
+    """Table names from the answer of :func:`usage_tables_query`, sorted and unique."""
+    column = result.index("DataType")
+    names = {str(row[column]) for row in result.rows if row[column]}
+    return sorted(names)
+
+
+def schema_query(tables: Sequence[str]) -> LaQuery:
+    """``getschema`` of several tables in one query (no data is read, so no timespan).
+
+    ``isfuzzy=true`` lets a missing table drop out of the union (Kusto reports a warning)
+    instead of failing the schemas of every other table; the caller reports those tables
+    as missing.
+    """
+    if not tables:
+        raise ValueError("no tables to describe")
+    legs = [
+        f"    ({kql_identifier(table)} | getschema | extend TableName = {kql_string(table)})"
+        for table in tables
+    ]
+    text = "\n".join(
+        [
+            "union isfuzzy=true",
+            ",\n".join(legs),
+            "| project TableName, ColumnName, ColumnType, ColumnOrdinal",
+            "| sort by TableName asc, ColumnOrdinal asc",
+        ]
+    )
+    return LaQuery(f"schemas of {len(tables)} table(s)", text, None)
+
+
+def parse_schemas(result: ResultTable) -> dict[str, tuple[ColumnInfo, ...]]:
+    """Column lists per table from the answer of :func:`schema_query`, in ordinal order."""
+    table_i = result.index("TableName")
+    name_i = result.index("ColumnName")
+    type_i = result.index("ColumnType")
+    ordinal_i = result.index("ColumnOrdinal")
+    collected: dict[str, list[tuple[int, ColumnInfo]]] = {}
+    for row in result.rows:
+        info = ColumnInfo(str(row[name_i]), normalise_type(str(row[type_i])))
+        collected.setdefault(str(row[table_i]), []).append((int(row[ordinal_i]), info))
+    return {
+        table: tuple(info for _, info in sorted(items, key=lambda item: item[0]))
+        for table, items in collected.items()
+    }
+
+
+# -- profile ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProfilePlan:
+    """A profile query and what its output columns mean."""
+
+    query: LaQuery
+    #: (probe key, column) for each hit pair, in the order of the ``h{i}``/``f{i}`` outputs.
+    pairs: tuple[tuple[str, str], ...]
+    candidates: tuple[str, ...]
+
+
+def profile_query(request: ProfileRequest, column_types: Mapping[str, str]) -> ProfilePlan:
+    """Discovery and profile of one table, all entities at once, in one pass.
+
+    Output: one row with ``rows`` (row count), ``d{i}`` (``dcount`` of candidate ``i``),
+    and per (entity, column) pair ``i``: ``h{i}`` (rows where the column has any of the
+    entity's identifiers) and ``f{i}`` (first ``TimeGenerated`` of those rows, null when
+    there is none).
+    """
+    _check_window(request.start, request.end)
+    pairs = tuple((probe.key, column) for probe in request.probes for column in probe.columns)
+    referenced = [TIME_COLUMN, *request.categorical_candidates, *(c for _, c in pairs)]
+    prefix = _scratch_prefix(referenced)
+    lines = [kql_identifier(request.table), f"| where {_time_filter(request.start, request.end)}"]
+    flags: list[str] = []
+    predicates = {
+        (probe.key, column): has_terms(column, probe.identifiers, column_types)
+        for probe in request.probes
+        for column in probe.columns
+    }
+    if pairs:
+        assignments = []
+        for i, pair in enumerate(pairs):
+            flag = f"{prefix}m{i}"
+            flags.append(flag)
+            assignments.append(f"{flag} = {predicates[pair]}")
+        lines.append("| extend " + ",\n    ".join(assignments))
+    aggregates = ["rows = count()"]
+    aggregates += [
+        f"d{i} = dcount({kql_identifier(column)})"
+        for i, column in enumerate(request.categorical_candidates)
+    ]
+    time = kql_identifier(TIME_COLUMN)
+    for i, flag in enumerate(flags):
+        aggregates.append(f"h{i} = countif({flag})")
+        # minif() would say the same; min(iff(...)) keeps to functions every KQL engine has,
+        # and min() ignores the nulls of rows that do not match.
+        aggregates.append(f"f{i} = min(iff({flag}, {time}, datetime(null)))")
+    lines.append("| summarize " + ",\n    ".join(aggregates))
+    query = LaQuery(f"profile {request.table}", "\n".join(lines), (request.start, request.end))
+    return ProfilePlan(query, pairs, tuple(request.categorical_candidates))
+
+
+def parse_profile(
+    request: ProfileRequest, plan: ProfilePlan, result: ResultTable, partial: str | None
+) -> TableProfile:
+    """The :class:`TableProfile` from the one-row answer of :func:`profile_query`."""
+    if not result.rows:
+        if partial is None:
+            raise ValueError("the profile query returned no row")
+        return TableProfile(request.table, 0, {}, (), partial=partial)
+    if len(result.rows) != 1:
+        raise ValueError(f"the profile query returned {len(result.rows)} rows, expected 1")
+    row = result.rows[0]
+    row_count = _as_int(row[result.index("rows")])
+    distinct = {
+        column: _as_int(row[result.index(f"d{i}")]) for i, column in enumerate(plan.candidates)
+    }
+    hits = []
+    for i, (key, column) in enumerate(plan.pairs):
+        count = _as_int(row[result.index(f"h{i}")])
+        first = _as_datetime(row[result.index(f"f{i}")]) if count else None
+        hits.append(EntityHit(key, column, count, first))
+    return TableProfile(request.table, row_count, distinct, tuple(hits), partial=partial)
+
+
+# -- counts -------------------------------------------------------------------------------
+
+
+def counts_window(request: CountsRequest) -> tuple[datetime, datetime]:
+    """The span of every group's window: the API ``timespan`` of the counts query."""
+    if not request.groups:
+        raise ValueError("no series groups")
+    return (
+        min(group.window.start for group in request.groups),
+        max(group.window.end for group in request.groups),
+    )
+
+
+def counts_query(request: CountsRequest, column_types: Mapping[str, str]) -> LaQuery:
+    """Row counts per (entity group, column, value, bin) for one table, in one query.
+
+    Each (entity, entity column) group is one ``union`` leg with its own window and its own
+    ``bin()`` step (groups may mix ``1d`` and ``1h``). The legs then share one ``mv-expand``
+    over the requested columns' text, so null and empty values drop out as the local backend
+    drops them, and one ``summarize``. Output columns: ``g`` (group index), ``c`` (column
+    index), ``v`` (value as text), ``b`` (bin start), ``n`` (rows).
+    """
+    if not request.groups or not request.columns:
+        raise ValueError("a counts query needs at least one group and one column")
+    referenced = [TIME_COLUMN, *request.columns, *(g.entity_column for g in request.groups)]
+    prefix = _scratch_prefix(referenced)
+    g, b, v, c = (f"{prefix}{s}" for s in ("g", "b", "v", "c"))
+    time = kql_identifier(TIME_COLUMN)
+    legs = []
+    for index, group in enumerate(request.groups):
+        window = group.window
+        _check_window(window.start, window.end)
+        legs.append(
+            f"    ({kql_identifier(request.table)}"
+            f" | where {_time_filter(window.start, window.end)}"
+            f" | where {has_terms(group.entity_column, group.identifiers, column_types)}"
+            f" | extend {g} = {index}, {b} = bin({time}, {kql_timespan(window.step)}))"
+        )
+    values = ", ".join(f"tostring({kql_identifier(column)})" for column in request.columns)
+    lines = [
+        "union",
+        ",\n".join(legs),
+        f"| project {g}, {b}, {v} = pack_array({values})",
+        f"| mv-expand with_itemindex={c} {v} to typeof(string)",
+        f"| where isnotempty({v})",
+        f"| summarize n = count() by g = {g}, c = {c}, v = {v}, b = {b}",
+    ]
+    return LaQuery(f"counts {request.table}", "\n".join(lines), counts_window(request))
+
+
+def parse_counts(request: CountsRequest, result: ResultTable, partial: str | None) -> TableCounts:
+    """The :class:`TableCounts` from the answer of :func:`counts_query`, sorted."""
+    g_i, c_i, v_i, b_i, n_i = (result.index(name) for name in ("g", "c", "v", "b", "n"))
+    rows = []
+    for row in result.rows:
+        group = request.groups[_as_int(row[g_i])]
+        rows.append(
+            CountRow(
+                entity_key=group.entity_key,
+                entity_column=group.entity_column,
+                column=request.columns[_as_int(row[c_i])],
+                value=str(row[v_i]),
+                bin_start=_as_datetime(row[b_i]),
+                count=_as_int(row[n_i]),
+            )
+        )
+    rows.sort(key=lambda r: (r.entity_key, r.entity_column, r.column, r.value, r.bin_start))
+    return TableCounts(request.table, tuple(rows), partial=partial)
+
+
+# -- drill-down views ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChartSeries:
+    """One anomalous value to draw: which rows (entity, column) and which value."""
+
+    label: str
+    entity_column: str
+    identifiers: tuple[str, ...]
+    column: str
+    value: str
+    window: Window
+
+
+def chart_queries(
+    table: str,
+    series: Sequence[ChartSeries],
+    column_types: Mapping[str, str],
+    *,
+    threshold: float = 1.5,
+) -> list[tuple[Window, str]]:
+    """Queries that draw Kusto's own anomaly view of a table's anomalous values.
+
+    One query per distinct window (a table's anomalies normally share one): a
+    ``make-series`` per value over the window, ``series_decompose_anomalies`` with the
+    lookup's parameters, and ``render anomalychart`` so the Logs blade shows the flagged
+    points. Sorted by window start for a stable order.
+    """
+    by_window: dict[Window, list[ChartSeries]] = {}
+    for item in series:
+        by_window.setdefault(item.window, []).append(item)
+    out = []
+    for window in sorted(by_window, key=lambda w: (w.start, w.step)):
+        out.append((window, _chart_query(table, by_window[window], column_types, threshold)))
+    return out
+
+
+def _chart_query(
+    table: str,
+    series: Sequence[ChartSeries],
+    column_types: Mapping[str, str],
+    threshold: float,
+) -> str:
+    window = series[0].window
+    time = kql_identifier(TIME_COLUMN)
+    legs = []
+    for item in series:
+        value_text = _text_of(item.column, column_types)
+        legs.append(
+            f"    ({kql_identifier(table)}"
+            f" | where {_time_filter(window.start, window.end)}"
+            f" | where {has_terms(item.entity_column, item.identifiers, column_types)}"
+            f" | where {value_text} == {kql_string(item.value)}"
+            f" | extend Series = {kql_string(item.label)})"
+        )
+    title = f"{table}: anomalous values, {kql_timespan(window.step)} bins"
+    threshold_text = repr(float(threshold))
+    return "\n".join(
+        [
+            "union",
+            ",\n".join(legs),
+            f"| make-series Rows = count() default = 0 on {time}"
+            f" from {kql_datetime(window.start)} to {kql_datetime(window.end)}"
+            f" step {kql_timespan(window.step)} by Series",
+            f"| extend (Anomalies, Score, Baseline) = series_decompose_anomalies(Rows,"
+            f" {threshold_text}, -1, 'avg', 1)",
+            f"| render anomalychart with (anomalycolumns=Anomalies, title={kql_string(title)})",
+        ]
+    )
+
+
+PORTAL = "https://portal.azure.com"
+
+
+def portal_link(
+    query: str,
+    workspace_arm_id: str,
+    *,
+    tenant_id: str | None = None,
+    timespan: tuple[datetime, datetime] | None = None,
+    portal: str = PORTAL,
+) -> str:
+    """A Log Analytics portal link that opens ``query`` on the workspace.
+
+    The query travels as base64(gzip(UTF-8)) in the ``q`` segment, percent-encoded twice as
+    the portal's own "share link" writes it; ``timespan`` is ``start/end`` in ISO 8601.
+    Sovereign clouds pass their portal (``https://portal.azure.us``).
+    """
+    if not workspace_arm_id.startswith("/subscriptions/"):
+        raise ValueError("workspace_arm_id must be an ARM resource id (/subscriptions/...)")
+    packed = base64.b64encode(gzip.compress(query.encode("utf-8"), mtime=0)).decode("ascii")
+    encoded_query = quote(quote(packed, safe=""), safe="")
+    tenant = f"@{quote(tenant_id, safe='')}/" if tenant_id else ""
+    link = (
+        f"{portal.rstrip('/')}/#{tenant}blade/Microsoft_Azure_Monitoring_Logs/LogsBlade"
+        f"/resourceId/{quote(workspace_arm_id, safe='')}"
+        f"/source/LogsBlade.AnalyticsShareLinkToQuery/q/{encoded_query}"
+    )
+    if timespan is not None:
+        start, end = (_iso_z(moment) for moment in timespan)
+        link += f"/timespan/{quote(f'{start}/{end}', safe='')}"
+    return link
+
+
+def query_from_portal_link(link: str) -> str:
+    """The query inside a portal share link (either percent-encoding depth)."""
+    marker = "/q/"
+    if marker not in link:
+        raise ValueError("not a share-link-to-query link (no /q/ segment)")
+    encoded = link.split(marker, 1)[1].split("/", 1)[0]
+    packed = unquote(encoded)
+    if "%" in packed:
+        packed = unquote(packed)
+    return gzip.decompress(base64.b64decode(packed)).decode("utf-8")
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _iso_z(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("datetimes must be timezone-aware")
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def _as_int(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        raise ValueError(f"expected a count, got {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    raise ValueError(f"expected a count, got {value!r}")
+
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        # Kusto writes 7 fractional digits; Python takes at most 6.
+        if "." in text:
+            head, _, tail = text.partition(".")
+            digits = "".join(ch for ch in tail if ch.isdigit())
+            zone = tail[len(digits) :]
+            text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
+        moment = datetime.fromisoformat(text)
+    else:
+        raise ValueError(f"expected a datetime, got {value!r}")
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

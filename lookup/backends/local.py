@@ -1,0 +1,440 @@
+"""The local backend: an embedded DuckDB engine over a workspace directory.
+
+A workspace directory holds one file per table, named after the table
+(``SigninLogs.parquet``, ``SecurityEvent.csv``, ``Syslog.jsonl``, ``AuditLogs.json``).
+DuckDB reads the files in place and answers the same two aggregate questions per table as
+the Log Analytics backend, so the heavy scan stays inside the engine and only counts come
+back to Python.
+
+Every value reaches DuckDB as a bound parameter; only column and table names are written
+into SQL text, through :func:`sql_identifier`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from lookup.backends.base import (
+    ColumnInfo,
+    CountRow,
+    CountsRequest,
+    EntityHit,
+    ProfileRequest,
+    QueryStats,
+    TableCounts,
+    TableProfile,
+)
+from lookup.errors import TableError, WorkspaceError
+
+#: File endings read as tables, and how DuckDB reads each.
+SUPPORTED_SUFFIXES = (".parquet", ".csv", ".jsonl", ".ndjson", ".json")
+
+_TIME_COLUMN = "TimeGenerated"
+# Log Analytics' "Export to CSV" names the column like this.
+_EXPORTED_TIME_COLUMN = "TimeGenerated [UTC]"
+# Log Analytics exports write local-looking timestamps such as "4/19/2021, 12:13:19.483 PM".
+_EXPORT_TIME_FORMATS = (
+    "%m/%d/%Y, %I:%M:%S.%g %p",
+    "%m/%d/%Y, %I:%M:%S %p",
+    "%m/%d/%Y %H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+)
+_NESTED_TYPES = ("STRUCT", "MAP", "UNION")
+
+_DUCKDB_TO_KQL = {
+    "VARCHAR": "string",
+    "UUID": "guid",
+    "BOOLEAN": "bool",
+    "TINYINT": "int",
+    "SMALLINT": "int",
+    "INTEGER": "int",
+    "UTINYINT": "int",
+    "USMALLINT": "int",
+    "BIGINT": "long",
+    "UINTEGER": "long",
+    "UBIGINT": "long",
+    "HUGEINT": "long",
+    "FLOAT": "real",
+    "DOUBLE": "real",
+    "DATE": "datetime",
+    "TIMESTAMP": "datetime",
+    "TIMESTAMP WITH TIME ZONE": "datetime",
+    "TIMESTAMP_NS": "datetime",
+    "TIMESTAMP_MS": "datetime",
+    "TIMESTAMP_S": "datetime",
+    "INTERVAL": "timespan",
+    "JSON": "dynamic",
+    '"NULL"': "string",
+}
+
+
+def sql_identifier(name: str) -> str:
+    """Quote a column or view name for DuckDB SQL."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_string(text: str) -> str:
+    """Quote a constant (only file paths, never entity data) as a DuckDB string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def term_regex(identifier: str) -> str:
+    r"""An RE2 pattern matching ``identifier`` the way Kusto's ``has`` does.
+
+    Kusto splits text into terms, maximal runs of letters and digits; ``has`` matches whole
+    terms, case-insensitively. So the identifier must not be glued to a letter or digit on a
+    side where it starts or ends with one. Every character is written as a ``\\x{...}``
+    escape, so no identifier can change the pattern's structure.
+    """
+    body = "".join(f"\\x{{{ord(c):x}}}" for c in identifier)
+    left = r"(?:^|[^\pL\pN])" if identifier[:1].isalnum() else ""
+    right = r"(?:$|[^\pL\pN])" if identifier[-1:].isalnum() else ""
+    return f"(?is){left}{body}{right}"
+
+
+class _Table:
+    """One table file and the DuckDB view that normalises it."""
+
+    def __init__(self, name: str, path: Path, view: str) -> None:
+        self.name = name
+        self.path = path
+        self.view = view
+        self.columns: tuple[ColumnInfo, ...] | None = None
+        self.duck_types: dict[str, str] = {}
+        self.error: TableError | None = None
+
+
+class LocalBackend:
+    """Answer the lookup's aggregate questions from files in a directory, with DuckDB."""
+
+    max_parallel = 1  # DuckDB already uses every core for one query.
+
+    def __init__(
+        self,
+        directory: str | Path,
+        *,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+    ) -> None:
+        """Open a workspace directory.
+
+        Raises:
+            WorkspaceError: the directory does not exist or holds no table file.
+        """
+        try:
+            import duckdb
+        except ImportError as exc:  # pragma: no cover - depends on the install extras
+            raise WorkspaceError(
+                "the local backend needs DuckDB: pip install 'sentinel-anomaly-lookup[local]'"
+            ) from exc
+        self.directory = Path(directory)
+        if not self.directory.is_dir():
+            raise WorkspaceError(f"workspace directory not found: {self.directory}")
+        self.description = f"local:{self.directory}"
+        self.stats = QueryStats()
+        self._lock = threading.Lock()
+        self._con = duckdb.connect(":memory:")
+        self._con.execute("SET TimeZone = 'UTC'")
+        if threads:
+            self._con.execute(f"SET threads = {int(threads)}")
+        if memory_limit:
+            self._con.execute(f"SET memory_limit = {sql_string(memory_limit)}")
+        self._tables = self._discover()
+        if not self._tables:
+            raise WorkspaceError(
+                f"no table files ({', '.join(SUPPORTED_SUFFIXES)}) in {self.directory}"
+            )
+
+    # -- discovery ------------------------------------------------------------------------
+
+    def _discover(self) -> dict[str, _Table]:
+        tables: dict[str, _Table] = {}
+        paths = sorted(
+            p for p in self.directory.iterdir() if p.suffix.lower() in SUPPORTED_SUFFIXES
+        )
+        for index, path in enumerate(paths):
+            name = path.stem
+            if not path.is_file():
+                continue
+            if name in tables:
+                tables[name].error = TableError(
+                    name, f"two files for one table: {tables[name].path.name} and {path.name}"
+                )
+                continue
+            tables[name] = _Table(name, path, f"__table_{index}")
+        return tables
+
+    def list_tables(self, start: datetime, end: datetime) -> list[str]:
+        """Every table file in the directory.
+
+        Tables are not pre-filtered by time: a table without rows in the window comes back
+        from :meth:`profile` with ``row_count == 0``, which the engine reports as no match.
+        """
+        return sorted(self._tables)
+
+    def table_schemas(self, tables: list[str]) -> dict[str, tuple[ColumnInfo, ...] | TableError]:
+        """Column lists of the tables, or the error that prevents reading each one."""
+        out: dict[str, tuple[ColumnInfo, ...] | TableError] = {}
+        for name in tables:
+            table = self._tables.get(name)
+            if table is None:
+                out[name] = TableError(name, f"no file for table {name} in {self.directory}")
+                continue
+            try:
+                out[name] = self._prepare(table)
+            except TableError as exc:
+                out[name] = exc
+        return out
+
+    def _reader_sql(self, path: Path) -> str:
+        suffix = path.suffix.lower()
+        literal = sql_string(str(path))
+        if suffix == ".parquet":
+            return f"read_parquet({literal})"
+        if suffix == ".csv":
+            return f"read_csv({literal}, header = true, sample_size = 20480)"
+        if suffix in {".jsonl", ".ndjson"}:
+            return f"read_json({literal}, format = 'newline_delimited', sample_size = -1)"
+        return f"read_json({literal}, format = 'auto', sample_size = -1)"
+
+    def _prepare(self, table: _Table) -> tuple[ColumnInfo, ...]:
+        if table.error is not None:
+            raise table.error
+        if table.columns is not None:
+            return table.columns
+        try:
+            with self._lock:
+                raw = self._con.sql(f"SELECT * FROM {self._reader_sql(table.path)}")
+                names, types = list(raw.columns), [str(t) for t in raw.types]
+        except Exception as exc:  # DuckDB raises many error classes for unreadable files
+            table.error = TableError(
+                table.name, f"cannot read {table.path.name}: {_first_line(exc)}"
+            )
+            raise table.error from exc
+        source_time = _TIME_COLUMN if _TIME_COLUMN in names else None
+        if source_time is None and _EXPORTED_TIME_COLUMN in names:
+            source_time = _EXPORTED_TIME_COLUMN
+        if source_time is None:
+            table.error = TableError(table.name, f"{table.path.name} has no TimeGenerated column")
+            raise table.error
+        time_type = types[names.index(source_time)]
+        time_sql = self._time_expression(table, source_time, time_type)
+        select = [f"{time_sql} AS {sql_identifier(_TIME_COLUMN)}"]
+        columns = [ColumnInfo(_TIME_COLUMN, "datetime")]
+        for name, duck_type in zip(names, types, strict=True):
+            if name in {_TIME_COLUMN, _EXPORTED_TIME_COLUMN}:
+                continue
+            select.append(sql_identifier(name))
+            columns.append(ColumnInfo(name, _kql_type(duck_type)))
+            table.duck_types[name] = duck_type
+        sql = (
+            f"CREATE OR REPLACE TEMP VIEW {sql_identifier(table.view)} AS "
+            f"SELECT {', '.join(select)} FROM {self._reader_sql(table.path)}"
+        )
+        with self._lock:
+            self._con.execute(sql)
+        table.columns = tuple(columns)
+        return table.columns
+
+    def _time_expression(self, table: _Table, column: str, duck_type: str) -> str:
+        quoted = sql_identifier(column)
+        if duck_type.startswith("TIMESTAMP WITH TIME ZONE"):
+            return f"CAST({quoted} AS TIMESTAMP)"
+        if duck_type.startswith("TIMESTAMP") or duck_type == "DATE":
+            return f"CAST({quoted} AS TIMESTAMP)"
+        if duck_type == "VARCHAR":
+            formats = "[" + ", ".join(sql_string(f) for f in _EXPORT_TIME_FORMATS) + "]"
+            return (
+                f"coalesce(CAST(TRY_CAST({quoted} AS TIMESTAMPTZ) AS TIMESTAMP), "
+                f"try_strptime({quoted}, {formats}))"
+            )
+        raise TableError(
+            table.name, f"TimeGenerated in {table.path.name} has type {duck_type}, not a time"
+        )
+
+    # -- the two questions ----------------------------------------------------------------
+
+    def _text(self, table: _Table, column: str) -> str:
+        """SQL for a column's text, as Kusto's ``tostring`` would see it."""
+        duck_type = table.duck_types.get(column, "VARCHAR")
+        quoted = sql_identifier(column)
+        if duck_type == "VARCHAR":
+            return quoted
+        if duck_type.startswith(_NESTED_TYPES) or duck_type.endswith("[]"):
+            return f"CAST(to_json({quoted}) AS VARCHAR)"
+        return f"CAST({quoted} AS VARCHAR)"
+
+    def _match(
+        self, table: _Table, column: str, identifiers: Sequence[str], params: list[Any]
+    ) -> str:
+        text = self._text(table, column)
+        terms = []
+        for identifier in identifiers:
+            params.append(identifier.lower())
+            needle = f"${len(params)}"
+            params.append(term_regex(identifier))
+            pattern = f"${len(params)}"
+            # The cheap substring test lets DuckDB skip the regex on almost every row.
+            terms.append(
+                f"(contains(lower({text}), {needle}) AND regexp_matches({text}, {pattern}))"
+            )
+        return "(" + " OR ".join(terms) + ")"
+
+    def _table(self, name: str) -> _Table:
+        table = self._tables.get(name)
+        if table is None:
+            raise TableError(name, f"no file for table {name} in {self.directory}")
+        self._prepare(table)
+        return table
+
+    def _check_columns(self, table: _Table, columns: Iterable[str]) -> None:
+        known = {c.name for c in table.columns or ()}
+        missing = sorted(set(columns) - known)
+        if missing:
+            raise TableError(table.name, f"unknown column(s) {', '.join(missing)}")
+
+    def profile(self, request: ProfileRequest) -> TableProfile:
+        """Row count, distinct counts and entity hits for one table, in one scan."""
+        table = self._table(request.table)
+        self._check_columns(
+            table,
+            [*request.categorical_candidates, *(c for p in request.probes for c in p.columns)],
+        )
+        params: list[Any] = [_naive_utc(request.start), _naive_utc(request.end)]
+        inner = [sql_identifier(_TIME_COLUMN)]
+        inner += [sql_identifier(c) for c in request.categorical_candidates]
+        outer = ["count(*)"]
+        outer += [
+            f"approx_count_distinct({sql_identifier(c)})" for c in request.categorical_candidates
+        ]
+        pairs: list[tuple[str, str]] = []
+        for probe in request.probes:
+            for column in probe.columns:
+                flag = f"__m{len(pairs)}"
+                inner.append(f"{self._match(table, column, probe.identifiers, params)} AS {flag}")
+                outer.append(f"count(*) FILTER (WHERE {flag})")
+                outer.append(f"min({sql_identifier(_TIME_COLUMN)}) FILTER (WHERE {flag})")
+                pairs.append((probe.key, column))
+        sql = (
+            f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} "
+            f"FROM {sql_identifier(table.view)} "
+            f"WHERE {sql_identifier(_TIME_COLUMN)} >= $1 AND {sql_identifier(_TIME_COLUMN)} < $2)"
+        )
+        row = self._fetch(table, sql, params)[0]
+        row_count = int(row[0])
+        candidates = request.categorical_candidates
+        distinct = {c: int(row[1 + i] or 0) for i, c in enumerate(candidates)}
+        offset = 1 + len(candidates)
+        hits = []
+        for i, (key, column) in enumerate(pairs):
+            count = int(row[offset + 2 * i] or 0)
+            first = row[offset + 2 * i + 1]
+            hits.append(EntityHit(key, column, count, _aware(first) if first else None))
+        return TableProfile(request.table, row_count, distinct, tuple(hits))
+
+    def counts(self, request: CountsRequest) -> TableCounts:
+        """Rows per (entity, entity column, column, value, bin), zero bins omitted."""
+        table = self._table(request.table)
+        self._check_columns(table, [*request.columns, *(g.entity_column for g in request.groups)])
+        if not request.groups or not request.columns:
+            return TableCounts(request.table, ())
+        low = min(g.window.start for g in request.groups)
+        high = max(g.window.end for g in request.groups)
+        params: list[Any] = [_naive_utc(low), _naive_utc(high)]
+        time = sql_identifier(_TIME_COLUMN)
+        inner = [f"{time} AS __t"]
+        inner += [f"{self._text(table, c)} AS __c{i}" for i, c in enumerate(request.columns)]
+        flags = []
+        for gi, group in enumerate(request.groups):
+            match = self._match(table, group.entity_column, group.identifiers, params)
+            inner.append(f"{match} AS __g{gi}")
+            flags.append(f"__g{gi}")
+        branches = []
+        for gi, group in enumerate(request.groups):
+            params += [
+                _naive_utc(group.window.start),
+                _naive_utc(group.window.end),
+                _micros(group.window.step),
+            ]
+            start, end, step = f"${len(params) - 2}", f"${len(params) - 1}", f"${len(params)}"
+            for ci in range(len(request.columns)):
+                branches.append(
+                    f"SELECT {gi} AS g, {ci} AS c, __c{ci} AS v, "
+                    f"CAST((epoch_us(__t) - epoch_us({start})) // {step} AS BIGINT) AS b "
+                    f"FROM matched WHERE __g{gi} AND __t >= {start} AND __t < {end} "
+                    f"AND __c{ci} IS NOT NULL AND __c{ci} <> ''"
+                )
+        sql = (
+            f"WITH matched AS MATERIALIZED (SELECT * FROM (SELECT {', '.join(inner)} "
+            f"FROM {sql_identifier(table.view)} WHERE {time} >= $1 AND {time} < $2) "
+            f"WHERE {' OR '.join(flags)}) "
+            f"SELECT g, c, v, b, count(*) FROM ({' UNION ALL '.join(branches)}) "
+            f"GROUP BY g, c, v, b"
+        )
+        rows = []
+        for g, c, value, b, count in self._fetch(table, sql, params):
+            group = request.groups[g]
+            rows.append(
+                CountRow(
+                    entity_key=group.entity_key,
+                    entity_column=group.entity_column,
+                    column=request.columns[c],
+                    value=str(value),
+                    bin_start=group.window.start + group.window.step * int(b),
+                    count=int(count),
+                )
+            )
+        rows.sort(key=lambda r: (r.entity_key, r.entity_column, r.column, r.value, r.bin_start))
+        return TableCounts(request.table, tuple(rows))
+
+    def _fetch(self, table: _Table, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            self.stats.queries += 1
+            self.stats.log.append(sql)
+            try:
+                rows = self._con.execute(sql, params).fetchall()
+            except Exception as exc:  # DuckDB raises many error classes on bad data
+                raise TableError(table.name, f"query failed: {_first_line(exc)}") from exc
+            self.stats.rows_returned += len(rows)
+        return rows
+
+    def close(self) -> None:
+        """Release the DuckDB connection."""
+        self._con.close()
+
+
+def _kql_type(duck_type: str) -> str:
+    if duck_type in _DUCKDB_TO_KQL:
+        return _DUCKDB_TO_KQL[duck_type]
+    if duck_type.startswith(_NESTED_TYPES) or duck_type.endswith("]"):
+        return "dynamic"
+    if duck_type.startswith("DECIMAL"):
+        return "real"
+    if duck_type.startswith("TIMESTAMP"):
+        return "datetime"
+    return "string"
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("backend times must be timezone-aware")
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _aware(moment: Any) -> datetime:
+    if not isinstance(moment, datetime):
+        raise TypeError(f"expected a datetime, got {type(moment).__name__}")
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _micros(step: timedelta) -> int:
+    return step // timedelta(microseconds=1)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

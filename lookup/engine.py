@@ -1,0 +1,478 @@
+"""The lookup itself: incident in, ranked anomalies out (design §2, steps 3-10).
+
+Per table the engine asks the backend two questions, whatever the number of entities and
+columns: a *profile* over the baseline window (how many rows, how many distinct values in
+each candidate column, which entity appears in which column and since when), then the
+*counts* per (entity, entity column, column, value, bin). Scoring, filtering and ranking
+happen here, once, in numpy, so every backend gives the same anomalies for the same data.
+
+A table that fails, answers partially or runs past the time budget is recorded with its
+reason and the others carry on: one bad table never sinks the incident.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from lookup import __version__
+from lookup.backends.base import (
+    Backend,
+    ColumnInfo,
+    CountsRequest,
+    EntityProbe,
+    ProfileRequest,
+    SeriesGroup,
+    TableCounts,
+    TableProfile,
+)
+from lookup.errors import AnomalyLookupError, BudgetExceededError, TableError
+from lookup.kql import drilldown_query
+from lookup.models import Anomaly, Entity, Incident, TableResult, Window
+from lookup.ranking import Candidate, passes_filter, rank_anomalies, zero_filled
+from lookup.report import EntityReport, Report, Stats
+from lookup.scoring import series_decompose_anomalies
+from lookup.sentinel.payload import parse_incident
+from lookup.settings import Settings
+from lookup.tables import categorical_candidates, entity_columns
+from lookup.windows import choose_window, daily_window, hourly_window
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A progress event: ``done`` of ``total`` tables finished, the last one named."""
+
+    done: int
+    total: int
+    table: str | None
+    status: str | None = None
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def run_lookup(
+    payload: object,
+    backend: Backend,
+    *,
+    settings: Settings | None = None,
+    at: datetime | None = None,
+    entities: object | None = None,
+    progress: ProgressCallback | None = None,
+) -> Report:
+    """Run the whole anomaly lookup for one incident.
+
+    Args:
+        payload: any incident payload shape the parser accepts (trigger body, ``{"body":..}``
+            wrapper, REST incident, Event Grid event or CloudEvent; dict, str or bytes), or
+            an already parsed :class:`~lookup.models.Incident`.
+        backend: where the logs are (local DuckDB or Log Analytics).
+        settings: tunables; built from the environment when omitted.
+        at: overrides the alert time found in the payload.
+        entities: a list-entities API response, for REST incidents without entities.
+        progress: called after each table.
+
+    Raises:
+        PayloadError: the payload is malformed (names the field).
+        WorkspaceError: the workspace cannot be used at all.
+    """
+    settings = settings if settings is not None else Settings.from_env()
+    incident = (
+        payload
+        if isinstance(payload, Incident)
+        else parse_incident(payload, at=at, entities=entities)
+    )
+    return LookupEngine(backend, settings, progress=progress).run(incident)
+
+
+@dataclass
+class _EntityState:
+    first_seen: datetime | None = None
+    window: Window | None = None
+    tables: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _TableOutcome:
+    result: TableResult
+    candidates: list[Candidate] = field(default_factory=list)
+    first_seen: dict[int, datetime] = field(default_factory=dict)
+    windows: dict[int, Window] = field(default_factory=dict)
+
+
+class LookupEngine:
+    """Runs lookups against one backend with one set of settings."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        settings: Settings,
+        *,
+        progress: ProgressCallback | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.backend = backend
+        self.settings = settings
+        self.progress = progress
+        self.clock = clock
+
+    def run(self, incident: Incident) -> Report:
+        """Analyse every table for every entity of the incident and build the report."""
+        started = self.clock()
+        queries_before = self.backend.stats.queries
+        retries_before = self.backend.stats.retries
+        rows_before = self.backend.stats.rows_returned
+        settings = self.settings
+        alert = incident.alert_time
+        daily = daily_window(alert, settings.lookback_days)
+        hourly = hourly_window(alert, settings.hourly_lookback_hours)
+        main_window = hourly if settings.forced_step == hourly.step else daily
+        scan_start = min(daily.start, hourly.start)
+        scan_end = max(daily.end, hourly.end)
+
+        outcomes: list[_TableOutcome] = []
+        if incident.entities:
+            deadline = started + settings.time_budget_seconds
+            set_deadline = getattr(self.backend, "set_deadline", None)
+            if callable(set_deadline):
+                set_deadline(deadline)
+            tables = list(settings.tables) or self.backend.list_tables(scan_start, scan_end)
+            schemas = self.backend.table_schemas(tables) if tables else {}
+            outcomes = self._analyse_tables(
+                incident, tables, schemas, scan_start, scan_end, deadline
+            )
+
+        states = [_EntityState() for _ in incident.entities]
+        candidates: list[Candidate] = []
+        for outcome in outcomes:
+            candidates.extend(outcome.candidates)
+            for index, seen in outcome.first_seen.items():
+                state = states[index]
+                state.tables.append(outcome.result.table)
+                if state.first_seen is None or seen < state.first_seen:
+                    state.first_seen = seen
+                state.window = state.window or outcome.windows.get(index)
+
+        anomalies = rank_anomalies(candidates)
+        series_scored = sum(o.result.series_scored for o in outcomes)
+        stats = Stats(
+            queries=self.backend.stats.queries - queries_before,
+            seconds=self.clock() - started,
+            series_scored=series_scored,
+            rows_returned=self.backend.stats.rows_returned - rows_before,
+            retries=self.backend.stats.retries - retries_before,
+        )
+        log.info(
+            "lookup finished",
+            extra={
+                "incident": incident.arm_id or incident.name,
+                "tables": len(outcomes),
+                "anomalies": len(anomalies),
+                "queries": stats.queries,
+                "seconds": round(stats.seconds, 3),
+            },
+        )
+        return Report(
+            incident=incident,
+            window=main_window,
+            entities=tuple(
+                EntityReport(
+                    entity=entity,
+                    window=state.window or main_window,
+                    first_seen=state.first_seen,
+                    tables=tuple(state.tables),
+                )
+                for entity, state in zip(incident.entities, states, strict=True)
+            ),
+            tables=tuple(o.result for o in outcomes),
+            anomalies=anomalies,
+            stats=stats,
+            settings=settings.echo(),
+            backend=self.backend.description,
+            version=__version__,
+        )
+
+    # -- tables ---------------------------------------------------------------------------
+
+    def _analyse_tables(
+        self,
+        incident: Incident,
+        tables: Sequence[str],
+        schemas: Mapping[str, tuple[ColumnInfo, ...] | TableError],
+        scan_start: datetime,
+        scan_end: datetime,
+        deadline: float,
+    ) -> list[_TableOutcome]:
+        total = len(tables)
+        done = 0
+
+        def one(table: str) -> _TableOutcome:
+            if self.clock() >= deadline:
+                return _TableOutcome(
+                    TableResult(
+                        table,
+                        "skipped",
+                        error=(
+                            f"time budget of {self.settings.time_budget_seconds:g} s "
+                            "ran out before this table started"
+                        ),
+                    )
+                )
+            begun = self.clock()
+            schema = schemas.get(table)
+            if schema is None:
+                schema = TableError(table, "the backend returned no schema for this table")
+            outcome = self._analyse_table_safely(incident, table, schema, scan_start, scan_end)
+            log.info(
+                "table analysed",
+                extra={
+                    "table": table,
+                    "status": outcome.result.status,
+                    "series": outcome.result.series_scored,
+                    "anomalies": len(outcome.candidates),
+                    "seconds": round(self.clock() - begun, 3),
+                },
+            )
+            return outcome
+
+        def report(outcome: _TableOutcome) -> None:
+            nonlocal done
+            done += 1
+            if self.progress is not None:
+                self.progress(Progress(done, total, outcome.result.table, outcome.result.status))
+
+        workers = max(
+            1, min(getattr(self.backend, "max_parallel", 1), self.settings.max_concurrent_queries)
+        )
+        outcomes: list[_TableOutcome] = []
+        if workers == 1 or total <= 1:
+            for table in tables:
+                outcome = one(table)
+                report(outcome)
+                outcomes.append(outcome)
+            return outcomes
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lookup") as pool:
+            futures = [pool.submit(one, table) for table in tables]
+            for future in futures:
+                outcome = future.result()
+                report(outcome)
+                outcomes.append(outcome)
+        return outcomes
+
+    def _analyse_table_safely(
+        self,
+        incident: Incident,
+        table: str,
+        schema: tuple[ColumnInfo, ...] | TableError,
+        scan_start: datetime,
+        scan_end: datetime,
+    ) -> _TableOutcome:
+        try:
+            if isinstance(schema, TableError):
+                raise schema
+            return self._analyse_table(incident, table, schema, scan_start, scan_end)
+        except BudgetExceededError as exc:
+            return _TableOutcome(TableResult(table, "skipped", error=str(exc)))
+        except AnomalyLookupError as exc:
+            message = exc.message if isinstance(exc, TableError) else str(exc)
+            return _TableOutcome(TableResult(table, "failed", error=message))
+        except Exception as exc:  # a bug must not cost the analyst the other tables
+            log.exception("unexpected error while analysing %s", table)
+            return _TableOutcome(
+                TableResult(table, "failed", error=f"internal error: {type(exc).__name__}: {exc}")
+            )
+
+    def _analyse_table(
+        self,
+        incident: Incident,
+        table: str,
+        schema: tuple[ColumnInfo, ...],
+        scan_start: datetime,
+        scan_end: datetime,
+    ) -> _TableOutcome:
+        settings = self.settings
+        entities = incident.entities
+        probes: list[EntityProbe] = []
+        for index, entity in enumerate(entities):
+            columns = entity_columns(entity.kind, table, schema)
+            if columns:
+                probes.append(EntityProbe(f"e{index}", entity.identifiers, tuple(columns)))
+        if not probes:
+            kinds = sorted({str(e.kind) for e in entities})
+            return _TableOutcome(
+                TableResult(
+                    table,
+                    "no_match",
+                    error=f"no column of this table holds {'/'.join(kinds)} entities",
+                )
+            )
+        candidates = tuple(categorical_candidates(schema, exclude=()))
+        profile = self.backend.profile(
+            ProfileRequest(table, scan_start, scan_end, tuple(probes), candidates)
+        )
+        if profile.row_count == 0:
+            return _TableOutcome(
+                TableResult(table, "no_match", error="no rows in the analysis window", row_count=0)
+            )
+        matched_columns: dict[int, list[str]] = defaultdict(list)
+        first_seen: dict[int, datetime] = {}
+        for hit in profile.hits:
+            if hit.hits <= 0:
+                continue
+            index = int(hit.entity_key[1:])
+            matched_columns[index].append(hit.column)
+            if hit.first_seen is not None and (
+                index not in first_seen or hit.first_seen < first_seen[index]
+            ):
+                first_seen[index] = hit.first_seen
+        entity_column_map = {
+            entities[i].value: tuple(cols) for i, cols in sorted(matched_columns.items())
+        }
+        if not matched_columns:
+            return _TableOutcome(
+                TableResult(
+                    table,
+                    "no_match",
+                    entity_columns={},
+                    error="none of the entities appears in this table in the window",
+                    row_count=profile.row_count,
+                ),
+            )
+        categorical = self._categorical(profile, candidates)
+        windows = {
+            index: choose_window(
+                incident.alert_time,
+                first_seen.get(index),
+                forced_step=settings.forced_step,
+                lookback_days=settings.lookback_days,
+                hourly_lookback_hours=settings.hourly_lookback_hours,
+                new_entity_days=settings.new_entity_days,
+            )
+            for index in matched_columns
+        }
+        groups = tuple(
+            SeriesGroup(f"e{index}", column, entities[index].identifiers, windows[index])
+            for index, columns in sorted(matched_columns.items())
+            for column in columns
+        )
+        partial = profile.partial
+        candidates_out: list[Candidate] = []
+        series_scored = 0
+        if categorical:
+            counts = self.backend.counts(CountsRequest(table, groups, categorical))
+            partial = partial or counts.partial
+            own_columns = {int(p.key[1:]): set(p.columns) for p in probes}
+            column_types = {c.name: c.kql_type for c in schema}
+            candidates_out, series_scored = self._score_table(
+                table, entities, groups, counts, own_columns, column_types
+            )
+        result = TableResult(
+            table,
+            "partial" if partial else "ok",
+            entity_columns=entity_column_map,
+            categorical_columns=categorical,
+            error=partial,
+            row_count=profile.row_count,
+            series_scored=series_scored,
+        )
+        return _TableOutcome(result, candidates_out, first_seen, windows)
+
+    def _categorical(self, profile: TableProfile, candidates: Sequence[str]) -> tuple[str, ...]:
+        """The notebook's categorical heuristic, over the baseline window."""
+        settings = self.settings
+        rows = profile.row_count
+        keep = []
+        for column in candidates:
+            distinct = profile.distinct_counts.get(column, 0)
+            if (
+                1 < distinct < settings.max_distinct
+                and distinct / rows < settings.max_distinct_ratio
+            ):
+                keep.append(column)
+        return tuple(keep)
+
+    def _score_table(
+        self,
+        table: str,
+        entities: Sequence[Entity],
+        groups: Sequence[SeriesGroup],
+        counts: TableCounts,
+        own_columns: Mapping[int, set[str]],
+        column_types: Mapping[str, str],
+    ) -> tuple[list[Candidate], int]:
+        group_by_key = {(g.entity_key, g.entity_column): g for g in groups}
+        points: dict[tuple[str, str, str, str], list[tuple[int, float]]] = defaultdict(list)
+        for row in counts.rows:
+            group = group_by_key.get((row.entity_key, row.entity_column))
+            if group is None or row.column in own_columns.get(int(row.entity_key[1:]), set()):
+                continue
+            index = (row.bin_start - group.window.start) // group.window.step
+            points[(row.entity_key, row.entity_column, row.column, row.value)].append(
+                (index, float(row.count))
+            )
+        by_length: dict[int, list[tuple[tuple[str, str, str, str], SeriesGroup]]] = defaultdict(
+            list
+        )
+        for key in sorted(points):
+            group = group_by_key[(key[0], key[1])]
+            by_length[group.window.bins].append((key, group))
+        settings = self.settings
+        out: list[Candidate] = []
+        scored = 0
+        for length, items in sorted(by_length.items()):
+            matrix = np.vstack([zero_filled(length, points[key]) for key, _ in items])
+            flags, scores, baseline = series_decompose_anomalies(
+                matrix, settings.threshold, -1, "avg", 1
+            )
+            scored += len(items)
+            keep = passes_filter(
+                matrix,
+                flags,
+                scores,
+                baseline,
+                threshold=settings.threshold,
+                max_flagged_points=settings.max_flagged_points,
+            )
+            for row in np.flatnonzero(keep):
+                (entity_key, entity_column, column, value), group = items[row]
+                entity_index = int(entity_key[1:])
+                entity = entities[entity_index]
+                window = group.window
+                series = matrix[row]
+                anomaly = Anomaly(
+                    rank=0,
+                    entity=entity.value,
+                    entity_kind=str(entity.kind),
+                    table=table,
+                    entity_column=entity_column,
+                    column=column,
+                    value=value,
+                    bin_start=window.test_bin_start,
+                    step=window.step,
+                    actual=float(series[-1]),
+                    expected=float(baseline[row, -1]),
+                    score=float(scores[row, -1]),
+                    series=tuple(float(v) for v in series),
+                    drilldown_kql=drilldown_query(
+                        table=table,
+                        entity_column=entity_column,
+                        identifiers=entity.identifiers,
+                        column=column,
+                        column_type=column_types.get(column, "string"),
+                        value=value,
+                        bin_start=window.test_bin_start,
+                        step=window.step,
+                    ),
+                    first_seen=bool(not np.any(series[:-1])),
+                )
+                out.append(Candidate(entity_index, anomaly))
+        return out, scored

@@ -1,0 +1,1 @@
+"""Microsoft's Kusto language service, driven from the tests (Node.js harness)."""

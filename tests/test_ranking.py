@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from lookup.models import Anomaly
+from lookup.ranking import Candidate, passes_filter, rank_anomalies, zero_filled
+
+BIN = datetime(2026, 11, 19, tzinfo=UTC)
+
+
+def anomaly(score: float, actual: float, expected: float, **fields: str) -> Anomaly:
+    base = dict(entity="jdoe", entity_kind="Account", table="SigninLogs",
+                entity_column="UserPrincipalName", column="Location", value="RU")
+    base.update(fields)
+    return Anomaly(rank=0, bin_start=BIN, step=timedelta(days=1), actual=actual,
+                   expected=expected, score=score, series=(0.0, actual), drilldown_kql="",
+                   **base)
+
+
+def test_filter_keeps_only_last_point_rises_with_few_flags() -> None:
+    counts = np.array([[1, 1, 9], [1, 1, 9], [9, 1, 1], [1, 1, 9]], dtype=float)
+    baseline = np.array([[1, 1, 1], [1, 1, 10], [1, 1, 1], [1, 1, 1]], dtype=float)
+    scores = np.array([[0, 0, 4.0], [0, 0, 4.0], [4.0, 0, 0], [0, 0, 1.5]])
+    flags = np.array([[0, 0, 1], [0, 0, 1], [1, 0, 0], [0, 0, 0]], dtype=np.int8)
+    keep = passes_filter(counts, flags, scores, baseline, threshold=1.5, max_flagged_points=5)
+    # row 1: below baseline; row 2: the spike is not the last point; row 3: score not > 1.5
+    assert keep.tolist() == [True, False, False, False]
+
+
+def test_filter_drops_series_with_many_flagged_points() -> None:
+    counts = np.array([[9, 0, 9, 0, 9, 0, 9, 0, 9]], dtype=float)
+    flags = np.array([[1, -1, 1, -1, 1, 0, 0, 0, 1]], dtype=np.int8)
+    scores = np.where(flags != 0, 3.0 * flags, 0.0)
+    baseline = np.full_like(counts, 4.0)
+    assert not passes_filter(counts, flags, scores, baseline, threshold=1.5,
+                             max_flagged_points=5)[0]
+    assert passes_filter(counts, flags, scores, baseline, threshold=1.5,
+                         max_flagged_points=7)[0]
+
+
+def test_ranking_by_score_then_excess_with_stable_ties() -> None:
+    candidates = [
+        Candidate(1, anomaly(3.0, 10, 2, value="a")),
+        Candidate(0, anomaly(9.0, 5, 1, value="b")),
+        Candidate(0, anomaly(3.0, 20, 2, value="c")),
+        Candidate(1, anomaly(3.0, 10, 2, value="d")),
+        Candidate(0, anomaly(3.0, 10, 2, value="e")),
+    ]
+    ranked = rank_anomalies(reversed(candidates))
+    assert [a.value for a in ranked] == ["b", "c", "e", "a", "d"]
+    assert [a.rank for a in ranked] == [1, 2, 3, 4, 5]
+
+
+def test_same_value_through_two_entity_columns_is_reported_once() -> None:
+    ranked = rank_anomalies([
+        Candidate(0, anomaly(4.0, 9, 1, entity_column="Account")),
+        Candidate(0, anomaly(5.0, 9, 1, entity_column="TargetUserName")),
+        Candidate(1, anomaly(4.5, 9, 1, entity_column="Account")),
+    ])
+    assert [(a.entity_column, a.score) for a in ranked] == [
+        ("TargetUserName", 5.0), ("Account", 4.5)]
+
+
+def test_zero_filled() -> None:
+    assert zero_filled(4, [(0, 2.0), (3, 5.0), (3, 1.0), (9, 7.0)]).tolist() == [2, 0, 0, 6]
