@@ -102,9 +102,7 @@ def _build_parser() -> argparse.ArgumentParser:
 def _output_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--format", choices=FORMATS, default="markdown", help="report format")
     command.add_argument("--output", type=Path, help="write the report here instead of stdout")
-    command.add_argument(
-        "--no-progress", action="store_true", help="never draw the progress bar"
-    )
+    command.add_argument("--no-progress", action="store_true", help="never draw the progress bar")
 
 
 def _tuning_options(command: argparse.ArgumentParser) -> None:
@@ -137,7 +135,9 @@ def _read_json(path: Path, what: str) -> object:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise PayloadError("$", f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}") from exc
+        raise PayloadError(
+            "$", f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}"
+        ) from exc
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -164,7 +164,11 @@ def _run(args: argparse.Namespace) -> int:
 
     try:
         report = run_lookup(
-            payload, backend, settings=settings, at=args.at, entities=entities,
+            payload,
+            backend,
+            settings=settings,
+            at=args.at,
+            entities=entities,
             progress=on_progress,
         )
     finally:
@@ -176,7 +180,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from lookup.backends.local import LocalBackend
-    from lookup.demo import build_demo_workspace
+    from lookup.demo import build_demo_workspace, evaluate
     from lookup.engine import Progress, run_lookup
     from lookup.render import render
 
@@ -211,11 +215,12 @@ def _demo(args: argparse.Namespace) -> int:
     json_path.write_text(report.to_json(), encoding="utf-8")
     markdown_path.write_text(render(report, "markdown"), encoding="utf-8")
     _emit(render(report, args.format), args.output)
-    found = {(a.entity, a.table, a.column, a.value) for a in report.anomalies}
-    hits = sum((i.entity, i.table, i.column, i.value) in found for i in scenario.injected)
+    check = evaluate(report, scenario)
     err.write(
-        f"\nDemo: {len(report.anomalies)} anomalies reported; {hits} of "
-        f"{len(scenario.injected)} planted anomalies found; "
+        f"\nDemo: {len(report.anomalies)} anomalies reported; {len(check.found)} of "
+        f"{len(scenario.injected)} planted anomalies found"
+        f"{' (all ranked above background noise)' if check.all_found_on_top else ''}; "
+        f"{len(check.traps_reported)} of {len(scenario.traps)} traps reported; "
         f"{report.stats.queries} queries in {report.stats.seconds:.2f}s.\n"
         f"  incident:        {incident_path}\n"
         f"  incident comment: {html_path}  (open it in a browser)\n"
@@ -247,7 +252,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.exit(EXIT_BAD_INPUT, f"anomaly-lookup: error: {exc}\n")
     except KeyboardInterrupt:
         parser.exit(130, "anomaly-lookup: interrupted\n")
-    return EXIT_FAILURE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,6 +18,7 @@ seconds.
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -163,6 +164,7 @@ _OPERATIONS = (
     ("New-InboxRule", "Exchange", "ExchangeAdmin"),
     ("Set-Mailbox", "Exchange", "ExchangeAdmin"),
 )
+_SITES = 2500
 _FACILITIES = ("auth", "authpriv", "daemon", "cron", "kern", "syslog")
 _SEVERITIES = ("info", "notice", "warning", "err")
 _SYSLOG_PROCESSES = ("sshd", "sudo", "CRON", "systemd", "kernel", "rsyslogd")
@@ -415,7 +417,9 @@ def _company(rng: np.random.Generator, n_users: int) -> _Company:
     )
 
 
-def _pick(rng: np.random.Generator, n: int, weights: Sequence[float]) -> npt.NDArray[np.int64]:
+def _pick(
+    rng: np.random.Generator, n: int, weights: Sequence[float] | npt.NDArray[np.float64]
+) -> npt.NDArray[np.int64]:
     w = np.asarray(weights, dtype=np.float64)
     return rng.choice(len(w), size=n, p=w / w.sum())
 
@@ -523,6 +527,7 @@ def _victim_signin(
     ip: str = "198.51.100.200",
     country: str = "US",
     client: str = "Browser",
+    device: str | None = VICTIM_HOST_FQDN,
 ) -> None:
     n = len(times)
     t.add(
@@ -539,7 +544,7 @@ def _victim_signin(
         ConditionalAccessStatus="success" if result == 0 else "failure",
         AuthenticationRequirement="multiFactorAuthentication",
         UserAgent=_user_agent(rng, n),
-        DeviceDetail=_device_detail(VICTIM_HOST_FQDN),
+        DeviceDetail=_device_detail(device) if device else "{}",
         IsInteractive=True,
     )
 
@@ -662,7 +667,9 @@ def _office_rows(
         if operation is not None
         else _pick(rng, n, weights or (0.35, 0.15, 0.1, 0.25, 0.08, 0.05, 0.02, 0.0, 0.0))
     )
-    sites = rng.integers(0, 30, n)
+    # Each user works mostly in three team sites of a large tenant, sometimes elsewhere.
+    home = np.array([zlib.crc32(f"{user}/{i}".encode()) % _SITES for i in range(3)])
+    sites = np.where(rng.random(n) < 0.7, home[rng.integers(0, 3, n)], rng.integers(0, _SITES, n))
     t.add(
         times,
         UserId=user,
@@ -828,6 +835,7 @@ def build_demo_workspace(
         ip=ATTACKER_IP,
         country="RU",
         client="Other clients",
+        device=None,
     )
     success = clock.before_alert(7, minutes=40)
     _victim_signin(
@@ -838,6 +846,7 @@ def build_demo_workspace(
         ip=ATTACKER_IP,
         country="RU",
         client="Other clients",
+        device=None,
     )
     for entity in (VICTIM_UPN, ATTACKER_IP):
         mark(
@@ -905,7 +914,7 @@ def build_demo_workspace(
         user=VICTIM_UPN,
         event_weights=(0.45, 0.3, 0.2, 0.04, 0.01, 0.0, 0.0, 0.0),
     )
-    traps.append(Trap(VICTIM_HOST, "SecurityEvent", "EventID", "4624", "steadily high value"))
+    traps.append(Trap(VICTIM_HOST_FQDN, "SecurityEvent", "EventID", "4624", "steadily high value"))
     # An admin's busy day a week ago: many processes, long gone by the alert.
     _security_rows(
         security,
@@ -918,7 +927,11 @@ def build_demo_workspace(
     )
     traps.append(
         Trap(
-            VICTIM_HOST, "SecurityEvent", "NewProcessName", _PROCESSES[9], "spike on an earlier day"
+            VICTIM_HOST_FQDN,
+            "SecurityEvent",
+            "NewProcessName",
+            _PROCESSES[9],
+            "spike on an earlier day",
         )
     )
     # The attack on the workstation: RDP brute force, then a new account and PowerShell.
@@ -956,7 +969,7 @@ def build_demo_workspace(
         event=4688,
         process=_PROCESSES[8],
     )
-    for entity in (VICTIM_HOST, VICTIM_UPN, ATTACKER_IP):
+    for entity in (VICTIM_HOST_FQDN, VICTIM_UPN, ATTACKER_IP):
         codes = [4625, 4624, 4720, 4688]
         mark(
             entity,
@@ -978,11 +991,15 @@ def build_demo_workspace(
             },
         )
     injected += [
-        Injected(VICTIM_HOST, "SecurityEvent", "EventID", "4625", "burst of failures"),
-        Injected(VICTIM_HOST, "SecurityEvent", "IpAddress", ATTACKER_IP, "new IP"),
-        Injected(VICTIM_HOST, "SecurityEvent", "EventID", "4720", "brand-new value"),
+        Injected(VICTIM_HOST_FQDN, "SecurityEvent", "EventID", "4625", "burst of failures"),
+        Injected(VICTIM_HOST_FQDN, "SecurityEvent", "IpAddress", ATTACKER_IP, "new IP"),
+        Injected(VICTIM_HOST_FQDN, "SecurityEvent", "EventID", "4720", "brand-new value"),
         Injected(
-            VICTIM_HOST, "SecurityEvent", "NewProcessName", _PROCESSES[8], "spike on a usual value"
+            VICTIM_HOST_FQDN,
+            "SecurityEvent",
+            "NewProcessName",
+            _PROCESSES[8],
+            "spike on a usual value",
         ),
     ]
 
@@ -1215,3 +1232,52 @@ def demo_incident(alert_time: datetime = DEFAULT_ALERT_TIME) -> dict[str, Any]:
             },
         },
     }
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """How a report compares with a scenario's ground truth."""
+
+    found: tuple[Injected, ...]
+    missed: tuple[Injected, ...]
+    traps_reported: tuple[Trap, ...]
+    #: Reported anomalies that no injected row explains (background noise), as ranks.
+    unexplained_ranks: tuple[int, ...]
+    #: Rank at which each found anomaly (or the row it was folded into) appears.
+    ranks: Mapping[Injected, int]
+
+    @property
+    def all_found_on_top(self) -> bool:
+        """Every planted anomaly found, and ranked above every unexplained one."""
+        if self.missed:
+            return False
+        worst = max(self.ranks.values(), default=0)
+        return all(rank > worst for rank in self.unexplained_ranks)
+
+
+def evaluate(report: Any, scenario: DemoScenario) -> Evaluation:
+    """Compare a lookup report (``lookup.report.Report``) with the scenario's ground truth.
+
+    A planted anomaly counts as found when its value is reported for its entity and table,
+    as a row of its own or folded into a row as a related column.
+    """
+    where: dict[tuple[str, str, str, str], int] = {}
+    unexplained = []
+    for anomaly in report.anomalies:
+        pairs = [(anomaly.column, anomaly.value), *anomaly.related]
+        keys = [(anomaly.entity, anomaly.table, column, value) for column, value in pairs]
+        for key in keys:
+            where.setdefault(key, anomaly.rank)
+        if not any(key in scenario.caused_by_injection for key in keys):
+            unexplained.append(anomaly.rank)
+    ranks = {}
+    found, missed = [], []
+    for item in scenario.injected:
+        rank = where.get((item.entity, item.table, item.column, item.value))
+        if rank is None:
+            missed.append(item)
+        else:
+            found.append(item)
+            ranks[item] = rank
+    traps = tuple(t for t in scenario.traps if (t.entity, t.table, t.column, t.value) in where)
+    return Evaluation(tuple(found), tuple(missed), traps, tuple(unexplained), ranks)

@@ -411,13 +411,13 @@ class LookupEngine:
     ) -> tuple[list[Candidate], int]:
         group_by_key = {(g.entity_key, g.entity_column): g for g in groups}
         points: dict[tuple[str, str, str, str], list[tuple[int, float]]] = defaultdict(list)
-        for row in counts.rows:
-            group = group_by_key.get((row.entity_key, row.entity_column))
-            if group is None or row.column in own_columns.get(int(row.entity_key[1:]), set()):
+        for count in counts.rows:
+            group = group_by_key.get((count.entity_key, count.entity_column))
+            if group is None or count.column in own_columns.get(int(count.entity_key[1:]), set()):
                 continue
-            index = (row.bin_start - group.window.start) // group.window.step
-            points[(row.entity_key, row.entity_column, row.column, row.value)].append(
-                (index, float(row.count))
+            index = (count.bin_start - group.window.start) // group.window.step
+            points[(count.entity_key, count.entity_column, count.column, count.value)].append(
+                (index, float(count.count))
             )
         by_length: dict[int, list[tuple[tuple[str, str, str, str], SeriesGroup]]] = defaultdict(
             list

@@ -163,6 +163,10 @@ class Anomaly:
     series: tuple[float, ...]
     drilldown_kql: str
     first_seen: bool = False
+    #: Other (column, value) pairs of the same entity and table whose series is identical
+    #: to this one: the same rows seen through another column (EventID and Activity,
+    #: Operation and RecordType), folded into this row instead of repeated.
+    related: tuple[tuple[str, str], ...] = ()
 
     @property
     def excess(self) -> float:

@@ -53,9 +53,15 @@ class Candidate:
 def rank_anomalies(candidates: Iterable[Candidate]) -> tuple[Anomaly, ...]:
     """Order anomalies across entities and tables and number them from 1.
 
-    One value of one column can be anomalous through two entity columns of the same table
-    (e.g. ``Account`` and ``TargetUserName`` both holding the user); only its best row is
-    kept, so the analyst does not read the same lead twice.
+    Two kinds of repetition are folded so the analyst reads each lead once:
+
+    - one value of one column anomalous through two entity columns of the same table (e.g.
+      ``Account`` and ``TargetUserName`` both holding the user): only the best row stays;
+    - columns that move together because they describe the same rows (``EventID`` and
+      ``Activity``, ``Operation`` and ``RecordType``): when another column's value has
+      exactly the same series for the same entity, table and bin, it is listed in the
+      first row's ``related`` instead of getting a row of its own (one value per column:
+      two values of one column are never the same rows).
     """
 
     def sort_key(c: Candidate) -> tuple[float, float, int, str, str, str, str]:
@@ -63,15 +69,31 @@ def rank_anomalies(candidates: Iterable[Candidate]) -> tuple[Anomaly, ...]:
         return (-a.score, -a.excess, c.entity_order, a.table, a.column, a.value, a.entity_column)
 
     seen: set[tuple[int, str, str, str]] = set()
-    ranked: list[Anomaly] = []
+    leaders: dict[tuple[int, str, object, tuple[float, ...]], int] = {}
+    kept: list[Anomaly] = []
+    related: list[list[tuple[str, str]]] = []
     for candidate in sorted(candidates, key=sort_key):
         a = candidate.anomaly
         identity = (candidate.entity_order, a.table, a.column, a.value)
         if identity in seen:
             continue
         seen.add(identity)
-        ranked.append(replace(a, rank=len(ranked) + 1))
-    return tuple(ranked)
+        shape = (candidate.entity_order, a.table, a.bin_start, a.series)
+        leader = leaders.get(shape)
+        # A row has one value per column, so two values of one column never describe the
+        # same rows: only a column not yet in the group can join it.
+        if leader is not None and a.column not in {kept[leader].column} | {
+            c for c, _ in related[leader]
+        }:
+            related[leader].append((a.column, a.value))
+            continue
+        leaders.setdefault(shape, len(kept))
+        kept.append(a)
+        related.append([])
+    return tuple(
+        replace(a, rank=i + 1, related=tuple(extra))
+        for i, (a, extra) in enumerate(zip(kept, related, strict=True))
+    )
 
 
 def zero_filled(length: int, points: Sequence[tuple[int, float]]) -> npt.NDArray[np.float64]:

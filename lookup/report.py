@@ -112,6 +112,7 @@ class Report:
                     "expected": a.expected,
                     "score": a.score,
                     "first_seen": a.first_seen,
+                    "related": [{"column": c, "value": v} for c, v in a.related],
                     "series": list(a.series),
                     "drilldown_kql": a.drilldown_kql,
                 }

@@ -7,7 +7,7 @@ Pure data and functions, no I/O besides reading the bundled schema files once:
   ``shared/schemas/README.md`` for their provenance).
 * :data:`ENTITY_COLUMNS`: for each entity kind, the columns of each known table that hold
   it, including dynamic/JSON columns where the entity sits inside a document (for example
-  ``AuditLogs.InitiatedBy.user.userPrincipalName``; the backends search those as text).
+  ``AuditLogs.InitiatedBy.user.userPrincipalName``), matched against the column's text.
 * :func:`entity_columns`: the mapped columns present in an actual schema, or a name-based
   guess for tables nobody mapped (custom ``_CL`` tables, new connectors).
 * :func:`categorical_candidates`: the notebook's type filter for categorical columns; the
@@ -28,7 +28,6 @@ from lookup.models import EntityKind
 
 _SCHEMA_PACKAGE = "lookup"
 _SCHEMA_DIR = "schemas"
-_TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 # Spellings seen in schema files (Azure-Sentinel validator copies use "BigInt", "Float",
 # .NET names appear in getschema's DataType column) → KQL type names.

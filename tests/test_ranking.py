@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -65,3 +66,24 @@ def test_same_value_through_two_entity_columns_is_reported_once() -> None:
 
 def test_zero_filled() -> None:
     assert zero_filled(4, [(0, 2.0), (3, 5.0), (3, 1.0), (9, 7.0)]).tolist() == [2, 0, 0, 6]
+
+
+def test_columns_with_identical_series_fold_into_one_row() -> None:
+    same = (0.0, 1.0, 0.0, 48.0)
+    other = (0.0, 2.0, 0.0, 48.0)
+    ranked = rank_anomalies([
+        Candidate(0, replace(anomaly(9.0, 48, 1, column="EventID", value="4625"), series=same)),
+        Candidate(0, replace(anomaly(9.0, 48, 1, column="Activity", value="4625 - failed"),
+                             series=same)),
+        Candidate(0, replace(anomaly(8.0, 48, 1, column="LogonType", value="10"), series=other)),
+        # another entity with the same rows keeps its own row
+        Candidate(1, replace(anomaly(9.0, 48, 1, column="EventID", value="4625"), series=same)),
+        # the same column with another value and the same series is a separate lead
+        Candidate(0, replace(anomaly(7.0, 48, 1, column="EventID", value="4720"), series=same)),
+    ])
+    assert [(a.column, a.value, a.related) for a in ranked] == [
+        ("Activity", "4625 - failed", (("EventID", "4625"),)),
+        ("EventID", "4625", ()),
+        ("LogonType", "10", ()),
+        ("EventID", "4720", ()),
+    ]

@@ -43,36 +43,14 @@ from lookup.backends.base import (
 )
 from lookup.kql import kql_datetime, kql_identifier, kql_string, kql_string_list, kql_timespan
 from lookup.models import Window
+from lookup.tables import normalize_kql_type
 
 TIME_COLUMN = "TimeGenerated"
-
-#: Type names as ``getschema`` or the schema files may spell them, mapped to KQL's.
-_TYPE_ALIASES = {
-    "bigint": "long",
-    "int64": "long",
-    "float": "real",
-    "double": "real",
-    "boolean": "bool",
-    "date": "datetime",
-    "time": "timespan",
-    "uniqueid": "guid",
-    "system.string": "string",
-    "system.int32": "int",
-    "system.int64": "long",
-    "system.double": "real",
-    "system.boolean": "bool",
-    "system.datetime": "datetime",
-    "system.timespan": "timespan",
-    "system.guid": "guid",
-    "system.object": "dynamic",
-    "system.data.sqltypes.sqldecimal": "decimal",
-}
 
 
 def normalise_type(name: str) -> str:
     """A KQL type name in canonical lower case (``BigInt`` → ``long``, ``Float`` → ``real``)."""
-    lower = name.strip().lower()
-    return _TYPE_ALIASES.get(lower, lower)
+    return normalize_kql_type(name)
 
 
 @dataclass(frozen=True)

@@ -23,18 +23,16 @@ The deprecated ``$batch`` API is not used: one HTTP request per query.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from lookup.backends.base import (
@@ -49,7 +47,6 @@ from lookup.backends.la_queries import (
     LaQuery,
     ResultTable,
     counts_query,
-    normalise_type,
     parse_counts,
     parse_profile,
     parse_schemas,
@@ -67,6 +64,7 @@ from lookup.errors import (
     WorkspaceError,
 )
 from lookup.settings import Settings
+from lookup.tables import load_bundled_schema
 
 if TYPE_CHECKING:
     from azure.monitor.query import LogsQueryClient
@@ -171,23 +169,6 @@ def gate_for(client: object, limit: int) -> QueryGate:
         return gate
 
 
-def bundled_schema(table: str) -> tuple[ColumnInfo, ...] | None:
-    """Columns of a table whose schema ships with the package, or ``None``."""
-    if not table.replace("_", "").isalnum():
-        return None
-    resource = resources.files("lookup").joinpath("schemas", f"{table}.json")
-    if not resource.is_file():
-        return None
-    data = json.loads(resource.read_text(encoding="utf-8"))
-    properties = data.get("Properties", data.get("properties", []))
-    columns = []
-    for item in properties:
-        name = item.get("Name", item.get("name"))
-        kql_type = item.get("Type", item.get("type"))
-        columns.append(ColumnInfo(str(name), normalise_type(str(kql_type))))
-    return tuple(columns)
-
-
 class LogAnalyticsBackend:
     """Answers profile and counts questions from a Log Analytics workspace."""
 
@@ -205,7 +186,7 @@ class LogAnalyticsBackend:
         rand: Callable[[], float] = random.random,
         read_timeout_slack: float = 30.0,
         deadline_grace: float = 5.0,
-        schema_source: Callable[[str], tuple[ColumnInfo, ...] | None] = bundled_schema,
+        schema_source: Callable[[str], tuple[ColumnInfo, ...] | None] = load_bundled_schema,
     ) -> None:
         """Wrap ``client`` for ``workspace_id`` (the workspace's customer id GUID).
 
@@ -397,18 +378,21 @@ class LogAnalyticsBackend:
                     read_timeout=read_timeout,
                 )
                 return self._unpack(response)
-            except DecodeError as exc:
-                problem: Exception = exc
-                status: int | None = None
-                message = f"{query.label}: the service's answer was not valid JSON"
-                retry_after = None
             except HttpResponseError as exc:
-                problem = exc
-                status = exc.status_code
-                message = f"{query.label}: HTTP {status}: {_error_text(exc)}"
-                if status not in RETRY_STATUSES:
-                    raise QueryError(message, query=query.text, status=status) from exc
-                retry_after = _retry_after(exc)
+                problem: Exception = exc
+                status: int | None = exc.status_code
+                retry_after: float | None = None
+                # A 200 whose body does not parse is a broken answer, not a refusal: the
+                # query itself was fine, so it is worth another try.
+                if isinstance(exc, DecodeError) or status == 200:
+                    status = None
+                    message = f"{query.label}: the service's answer was not valid JSON"
+                    retry_after = None
+                else:
+                    message = f"{query.label}: HTTP {status}: {_error_text(exc)}"
+                    if status not in RETRY_STATUSES:
+                        raise QueryError(message, query=query.text, status=status) from exc
+                    retry_after = _retry_after(exc)
             except (ServiceRequestError, ServiceResponseError) as exc:
                 problem = exc
                 status = None
@@ -483,7 +467,8 @@ def _partial_reason(error: Any) -> str:
     code = getattr(error, "code", "") or "PartialError"
     message = getattr(error, "message", "") or ""
     details = getattr(error, "details", None) or []
-    inner = [str(d.get("message")) for d in details if isinstance(d, dict) and d.get("message")]
+    # The SDK gives details as its own model objects, which are mappings, not dicts.
+    inner = [str(d["message"]) for d in details if isinstance(d, Mapping) and d.get("message")]
     text = "; ".join(part for part in [message, *inner] if part)
     return f"{code}: {text}" if text else str(code)
 

@@ -359,12 +359,27 @@ def _row(anomaly: Anomaly, detail: _Detail, link: str | None) -> str:
         _t(anomaly.entity, detail.text),
         _t(anomaly.table, detail.name),
         _t(anomaly.column, detail.name),
-        _t(anomaly.value, detail.text) if anomaly.value else "<i>(empty)</i>",
+        (_t(anomaly.value, detail.text) if anomaly.value else "<i>(empty)</i>")
+        + _related(anomaly, detail),
         _e(actual_vs_expected(anomaly)),
         _e(sparkline(anomaly.series, width=SPARKLINE_WIDTH)),
         _e(fmt_bin(anomaly)),
     )
     return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>\n"
+
+
+def _related(anomaly: Anomaly, detail: _Detail, shown: int = 3) -> str:
+    """Columns folded into this row because they moved in lockstep with it."""
+    if not anomaly.related:
+        return ""
+    parts = [
+        f"{_t(column, detail.name)} = {_t(value, detail.text)}"
+        for column, value in anomaly.related[:shown]
+    ]
+    extra = len(anomaly.related) - shown
+    if extra > 0:
+        parts.append(f"{extra} more")
+    return "<br><small>same rows: " + "; ".join(parts) + "</small>"
 
 
 def _drill(anomaly: Anomaly, detail: _Detail) -> str:

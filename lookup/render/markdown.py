@@ -67,6 +67,19 @@ def _text(value: str, limit: int | None = None) -> str:
     return _MD_SPECIAL.sub(r"\\\1", display_text(value, limit))
 
 
+def _related(anomaly: Anomaly, shown: int = 3) -> str:
+    """Columns folded into this row because they moved in lockstep with it."""
+    if not anomaly.related:
+        return ""
+    parts = [
+        f"{_code(column, CELL_CHARS)} = {_code(value, CELL_CHARS)}"
+        for column, value in anomaly.related[:shown]
+    ]
+    if len(anomaly.related) > shown:
+        parts.append(f"{len(anomaly.related) - shown} more")
+    return " (same rows: " + "; ".join(parts) + ")"
+
+
 def _code(value: str, limit: int | None = None) -> str:
     """A value as an inline code span, shown literally whatever it contains."""
     shown = display_text(value, limit)
@@ -160,7 +173,8 @@ def _anomalies(report: Report) -> str:
             fmt_score(anomaly.score),
             _code(anomaly.entity, CELL_CHARS),
             _code(anomaly.table, CELL_CHARS),
-            f"{_code(anomaly.column, CELL_CHARS)} = {_code(anomaly.value, CELL_CHARS)}",
+            f"{_code(anomaly.column, CELL_CHARS)} = {_code(anomaly.value, CELL_CHARS)}"
+            + _related(anomaly),
             actual_vs_expected(anomaly),
             sparkline(anomaly.series, width=SPARKLINE_WIDTH),
             fmt_bin(anomaly),

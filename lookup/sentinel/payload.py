@@ -380,9 +380,17 @@ def _from_incident(located: _Located, at: datetime | None) -> Incident:
         number=_opt_int(props, "incidentNumber", props_path),
         title=_opt_str(props, "title", props_path),
         severity=_opt_str(props, "severity", props_path),
-        url=_opt_str(props, "incidentUrl", props_path),
+        url=_opt_str(props, "incidentUrl", props_path) or _provider_url(props, props_path),
         workspace=_incident_workspace(located, arm_id, alert_props),
     )
+
+
+def _provider_url(props: Mapping[str, object], props_path: str) -> str | None:
+    # Incidents managed in the Defender portal link there (IncidentAdditionalData).
+    extra = _opt_mapping(props, "additionalData", props_path)
+    if extra is None:
+        return None
+    return _opt_str(extra, "providerIncidentUrl", _join(props_path, "additionalData"))
 
 
 def _incident_time(

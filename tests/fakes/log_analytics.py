@@ -40,7 +40,7 @@ from azure.core.credentials import AccessToken
 
 from fakes.kql_engine import install_escape_fix, run
 from lookup.backends.la_queries import normalise_type
-from lookup.backends.log_analytics import bundled_schema
+from lookup.tables import load_bundled_schema
 
 _PATH = re.compile(r"^/v1/workspaces/(?P<workspace>[^/]+)/query$")
 
@@ -155,7 +155,7 @@ class FakeWorkspace:
                     f'ALTER TABLE base.{quoted} ALTER "TimeGenerated" TYPE TIMESTAMP '
                     'USING CAST(CAST("TimeGenerated" AS TIMESTAMPTZ) AS TIMESTAMP)'
                 )
-            for column in bundled_schema(name) or ():
+            for column in load_bundled_schema(name) or ():
                 if column.name not in columns:
                     duck = _KQL_TO_DUCKDB.get(normalise_type(column.kql_type), "VARCHAR")
                     col = '"' + column.name.replace('"', '""') + '"'
@@ -299,6 +299,9 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        # The query is over once the answer is ready: count it out of flight before the
+        # client can read the answer and start its next query.
+        self._finish()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
@@ -311,8 +314,14 @@ class _Handler(BaseHTTPRequestHandler):
         body = {"error": {"code": code, "message": message, "innererror": {"code": code, "message": message}}}
         self._send(status, json.dumps(body).encode("utf-8"), headers)
 
+    def _finish(self) -> None:
+        if not getattr(self, "_finished", False):
+            self._finished = True
+            self.server.fake.finish()
+
     def do_POST(self) -> None:  # noqa: N802
         fake = self.server.fake
+        self._finished = False
         length = int(self.headers.get("Content-Length", "0"))
         raw = self.rfile.read(length)
         match = _PATH.match(self.path.split("?", 1)[0])
@@ -331,7 +340,7 @@ class _Handler(BaseHTTPRequestHandler):
         status = 200
         try:
             if fault is not None and fault.kind == "slow":
-                fake.stopping.wait(fault.delay)
+                fake.wake.wait(fault.delay)
             if fault is not None and fault.kind == "throttle":
                 status = 429
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
@@ -373,6 +382,7 @@ class _Handler(BaseHTTPRequestHandler):
                 }
             self._send(200, json.dumps(answer).encode("utf-8"))
         finally:
+            self._finish()
             fake.record(
                 RecordedRequest(
                     workspace_id=match.group("workspace"),
@@ -390,6 +400,13 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     fake: FakeLogAnalytics
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (read timeout, budget) closes its end: not a server bug.
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError, TimeoutError)):
+            super().handle_error(request, client_address)
+
 
 @dataclass
 class FakeLogAnalytics:
@@ -400,7 +417,8 @@ class FakeLogAnalytics:
     ca_path: str = ""
     requests: list[RecordedRequest] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
-    stopping: threading.Event = field(default_factory=threading.Event)
+    #: Set to cut slow answers short (between tests and at shutdown).
+    wake: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     in_flight: int = 0
     peak_in_flight: int = 0
@@ -420,16 +438,25 @@ class FakeLogAnalytics:
                     return fault
         return None
 
-    def record(self, request: RecordedRequest) -> None:
+    def finish(self) -> None:
         with self._lock:
             self.in_flight -= 1
+
+    def record(self, request: RecordedRequest) -> None:
+        with self._lock:
             self.requests.append(request)
 
     def clear(self) -> None:
+        """Forget requests and faults; finish answers still in flight from earlier tests."""
+        self.wake.set()
+        deadline = time.monotonic() + 10
+        while self.in_flight and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.wake.clear()
         with self._lock:
             self.requests.clear()
             self.faults.clear()
-            self.peak_in_flight = 0
+            self.peak_in_flight = self.in_flight
 
 
 @contextmanager
@@ -454,7 +481,7 @@ def serve(workspaces: dict[str, FakeWorkspace]) -> Iterator[FakeLogAnalytics]:
         try:
             yield fake
         finally:
-            fake.stopping.set()
+            fake.wake.set()
             server.shutdown()
             server.server_close()
             thread.join(timeout=10)

@@ -513,3 +513,15 @@ def test_any_text_any_budget(
     assert [r[0] for r in shown] == [str(i) for i in range(1, len(shown) + 1)]
     if shown:
         assert more_not_shown(out) == count - len(shown)
+
+
+def test_related_columns_are_shown_escaped(make_report: ReportFactory, parse: Parse) -> None:
+    report = make_report(1)
+    folded = replace(
+        report.anomalies[0],
+        related=(("EventID", "4625"), ("Activity", "<b>x</b>"), ("A", "1"), ("B", "2")),
+    )
+    html = render_comment_html(replace(report, anomalies=(folded,)))
+    (small,) = [e for e in parse(html).find_all("small") if "same rows" in e.text]
+    assert small.text == "same rows: EventID = 4625; Activity = <b>x</b>; A = 1; 1 more"
+    assert "<b>x</b>" not in html

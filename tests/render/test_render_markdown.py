@@ -151,3 +151,12 @@ def test_every_anomaly_is_shown(make_report: ReportFactory) -> None:
     out = render_markdown(make_report(300))
     assert len(table_rows(out, "| # | Score |")) == 300
     assert len(FENCE.findall(out)) == 300
+
+
+def test_related_columns_are_listed(make_report: ReportFactory) -> None:
+    from dataclasses import replace
+
+    report = make_report(1)
+    folded = replace(report.anomalies[0], related=(("EventID", "4625"),))
+    text = render_markdown(replace(report, anomalies=(folded,)))
+    assert "(same rows: `EventID` = `4625`)" in text

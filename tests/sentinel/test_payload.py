@@ -578,6 +578,12 @@ def test_error_event_and_entities_argument_shapes() -> None:
     assert _field(load("rest_incident.json"), entities={"entities": 3}) == "entities.entities"
 
 
+def test_defender_url_when_the_azure_portal_url_is_missing() -> None:
+    payload = load("rest_incident.json")
+    del payload["properties"]["incidentUrl"]
+    assert parse_incident(payload).url == "https://security.microsoft.com/incidents/3177"
+
+
 def test_incident_number_as_digit_string_is_accepted() -> None:
     payload = _trigger()
     payload["object"]["properties"]["incidentNumber"] = "17"
