@@ -63,6 +63,8 @@ from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "CTUKEY_NF",
+    "DECOMPOSE_SEASONALITY_THRESHOLD",
+    "SEASONAL_SEASONALITY_THRESHOLD",
     "Decomposition",
     "FitLine",
     "Method",
@@ -543,20 +545,32 @@ def _resolve_periods(training: FloatArray, seasonality: int, threshold: float) -
     return np.full(rows, int(seasonality), dtype=np.int64)
 
 
-def _seasonal_component(training: FloatArray, periods: IntArray, length: int) -> FloatArray:
-    """Per-phase medians of the training rows, extended by phase to ``length`` points."""
+def _seasonal_component(training: FloatArray, periods: IntArray, length: int) -> FloatArray | None:
+    """Per-phase medians of the training rows, extended by phase to ``length`` points.
+
+    ``None`` stands for all zeros (no series has a period), which saves a full-size array.
+    """
     rows = training.shape[0]
-    seasonal = np.zeros((rows, length))
+    seasonal: FloatArray | None = None
     for period in np.unique(periods[periods > 0]).tolist():
         selected = periods == period
         everyone = bool(selected.all())
         medians = _phase_medians(training if everyone else training[selected], period)
         tiled = np.tile(medians, (1, -(-length // period)))[:, :length]
         if everyone:
-            seasonal = tiled
-        else:
-            seasonal[selected] = tiled
+            return np.ascontiguousarray(tiled)
+        if seasonal is None:
+            seasonal = np.zeros((rows, length))
+        seasonal[selected] = tiled
     return seasonal
+
+
+class _Parts(NamedTuple):
+    seasonal: FloatArray | None  # None: all zeros
+    trend: FloatArray  # (rows, 1) for a constant trend, else (rows, n)
+    baseline: FloatArray
+    residual: FloatArray
+    period: IntArray
 
 
 def _decompose(
@@ -565,31 +579,28 @@ def _decompose(
     trend: str,
     test_points: int,
     seasonality_threshold: float,
-) -> Decomposition:
+) -> _Parts:
     _check_choice("trend", trend, ("avg", "linefit", "none"))
     rows, length = batch.shape
     learn = _training_length(length, test_points)
     training = batch[:, :learn]
     periods = _resolve_periods(training, seasonality, seasonality_threshold)
     seasonal = _seasonal_component(training, periods, length)
-    deseasonal_training = training - seasonal[:, :learn]
+    deseasonal = training if seasonal is None else training - seasonal[:, :learn]
+    trend_component: FloatArray
     if trend == "avg":
-        level = deseasonal_training.mean(axis=1) if learn else np.zeros(rows)
-        trend_component = np.repeat(level[:, np.newaxis], length, axis=1)
+        trend_component = deseasonal.mean(axis=1, keepdims=True) if learn else np.zeros((rows, 1))
     elif trend == "linefit":
-        slope, intercept = _line_coefficients(deseasonal_training)
+        slope, intercept = _line_coefficients(deseasonal)
         x = np.arange(1, length + 1, dtype=np.float64)
         trend_component = intercept[:, np.newaxis] + slope[:, np.newaxis] * x
     else:
-        trend_component = np.zeros((rows, length))
-    baseline = seasonal + trend_component
-    return Decomposition(
-        baseline=baseline,
-        seasonal=seasonal,
-        trend=trend_component,
-        residual=batch - baseline,
-        period=periods,
-    )
+        trend_component = np.zeros((rows, 1))
+    if seasonal is None:
+        baseline = np.broadcast_to(trend_component, (rows, length)).copy()
+    else:
+        baseline = seasonal + trend_component
+    return _Parts(seasonal, trend_component, baseline, batch - baseline, periods)
 
 
 def series_decompose(
@@ -608,14 +619,22 @@ def series_decompose(
     arrays have the input's shape; ``period`` has one entry per series (0-d for 1-D input).
     """
     batch, single = _as_batch(series)
-    result = _decompose(batch, seasonality, trend, test_points, float(seasonality_threshold))
+    parts = _decompose(batch, seasonality, trend, test_points, float(seasonality_threshold))
+    seasonal = np.zeros(batch.shape) if parts.seasonal is None else parts.seasonal
+    result = Decomposition(
+        baseline=parts.baseline,
+        seasonal=seasonal,
+        trend=np.broadcast_to(parts.trend, batch.shape).copy(),
+        residual=parts.residual,
+        period=parts.period,
+    )
     if single:
         return Decomposition(
-            result.baseline[0],
-            result.seasonal[0],
-            result.trend[0],
-            result.residual[0],
-            result.period.reshape(()),
+            baseline=result.baseline[0],
+            seasonal=result.seasonal[0],
+            trend=result.trend[0],
+            residual=result.residual[0],
+            period=result.period.reshape(()),
         )
     return result
 
@@ -638,6 +657,8 @@ def series_seasonal(
     training = batch[:, :learn]
     periods = _resolve_periods(training, period, float(threshold))
     seasonal = _seasonal_component(training, periods, batch.shape[1])
+    if seasonal is None:
+        seasonal = np.zeros(batch.shape)
     return seasonal[0] if single else seasonal
 
 
@@ -665,10 +686,13 @@ def _outlier_scores(
         usable = ~degenerate
     safe_spread = np.where(usable, spread, 1.0)[:, np.newaxis]
     # Distance beyond the fence (0 inside); low <= high makes the two terms exclusive.
-    excess = np.maximum(residuals - high[:, np.newaxis], 0.0)
-    excess += np.minimum(residuals - low[:, np.newaxis], 0.0)
+    # In place: these arrays are as large as the input.
+    scores = residuals - high[:, np.newaxis]
+    np.maximum(scores, 0.0, out=scores)
+    below = residuals - low[:, np.newaxis]
+    np.minimum(below, 0.0, out=below)
+    scores += below
     # factor * (excess / spread), in this order: it reproduces Kusto's doubles (TV1).
-    scores = excess
     scores /= safe_spread
     scores *= factor
     if not usable.all():

@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from lookup.backends.base import (
     ColumnInfo,
@@ -507,3 +507,45 @@ def _retry_after(exc: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, moment.timestamp() - time.time())
+
+
+def create_backend(
+    workspace_id: str,
+    *,
+    settings: Settings,
+    endpoint: str | None = None,
+    credential: Any | None = None,
+    on_query: QueryListener | None = None,
+) -> LogAnalyticsBackend:
+    """A backend on a new ``LogsQueryClient`` (the command line's and the function app's way).
+
+    ``credential`` defaults to ``DefaultAzureCredential`` (environment, managed identity,
+    ``az login``; ``settings.managed_identity_client_id`` selects a user-assigned identity).
+    ``endpoint`` defaults to ``settings.logs_endpoint``: pass ``https://api.loganalytics.us``
+    or ``https://api.loganalytics.azure.cn`` for sovereign clouds; the token audience follows
+    the endpoint.
+    """
+    try:
+        from azure.identity import DefaultAzureCredential
+        from azure.monitor.query import LogsQueryClient
+    except ImportError as exc:  # pragma: no cover - depends on the install extras
+        raise WorkspaceError(
+            "Log Analytics needs the Azure extras: pip install 'sentinel-anomaly-lookup[azure]'"
+        ) from exc
+    if credential is None:
+        credential = DefaultAzureCredential(
+            managed_identity_client_id=settings.managed_identity_client_id
+        )
+    client = LogsQueryClient(credential, endpoint=endpoint or settings.logs_endpoint)
+    return LogAnalyticsBackend(client, workspace_id, settings=settings, on_query=on_query)
+
+
+def query_printer(stream: TextIO) -> QueryListener:
+    """A listener that writes every query sent to ``stream`` (``--show-queries``)."""
+
+    def show(query: LaQuery, attempt: int) -> None:
+        note = f" (retry {attempt})" if attempt else ""
+        stream.write(f"// {query.label}{note}\n{query.text}\n\n")
+        stream.flush()
+
+    return show
