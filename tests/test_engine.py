@@ -14,8 +14,8 @@ from lookup.backends.base import CountsRequest, ProfileRequest, TableCounts, Tab
 from lookup.backends.local import LocalBackend
 from lookup.engine import LookupEngine, Progress, run_lookup
 from lookup.errors import PayloadError, QueryError
-from lookup.settings import Settings
 from lookup.sentinel.payload import parse_incident
+from lookup.settings import Settings
 
 ALERT = datetime(2026, 3, 20, 15, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -62,8 +62,9 @@ def daily_rows(
         for d, count in enumerate(counts):
             for i in range(count):
                 when = first + d * DAY + timedelta(hours=9, seconds=i)
-                rows.append({"TimeGenerated": when.isoformat(), "UserPrincipalName": user,
-                             column: value})
+                rows.append(
+                    {"TimeGenerated": when.isoformat(), "UserPrincipalName": user, column: value}
+                )
     return rows
 
 
@@ -114,13 +115,23 @@ def test_new_value_burst_scores_high_and_ranks_first(workspace: Path) -> None:
 
 
 def test_one_failing_table_never_sinks_the_incident(workspace: Path) -> None:
-    write_rows(workspace / "SigninLogs.jsonl", background() + daily_rows(
-        "jdoe@contoso.com", {"Teams": [5] * 15, "Portal": [0] * 14 + [40]}))
+    write_rows(
+        workspace / "SigninLogs.jsonl",
+        background()
+        + daily_rows("jdoe@contoso.com", {"Teams": [5] * 15, "Portal": [0] * 14 + [40]}),
+    )
     (workspace / "AuditLogs.parquet").write_bytes(b"PAR1 garbage")
     write_rows(workspace / "Syslog.jsonl", [{"Computer": "x", "SyslogMessage": "no time"}])
-    write_rows(workspace / "OfficeActivity.jsonl", [
-        {"TimeGenerated": (ALERT - 40 * DAY).isoformat(), "UserId": "jdoe@contoso.com",
-         "Operation": "FileAccessed"}])
+    write_rows(
+        workspace / "OfficeActivity.jsonl",
+        [
+            {
+                "TimeGenerated": (ALERT - 40 * DAY).isoformat(),
+                "UserId": "jdoe@contoso.com",
+                "Operation": "FileAccessed",
+            }
+        ],
+    )
     report = lookup(workspace, trigger(account("jdoe@contoso.com")))
     status = {t.table: (t.status, t.error) for t in report.tables}
     assert status["SigninLogs"] == ("ok", None)
@@ -133,12 +144,16 @@ def test_one_failing_table_never_sinks_the_incident(workspace: Path) -> None:
 
 def test_entity_absent_and_unrelated_table(workspace: Path) -> None:
     write_rows(workspace / "SigninLogs.jsonl", background())
-    write_rows(workspace / "Heartbeat.jsonl", [
-        {"TimeGenerated": ALERT.isoformat(), "Category": "Direct Agent", "Version": "1.0"}])
+    write_rows(
+        workspace / "Heartbeat.jsonl",
+        [{"TimeGenerated": ALERT.isoformat(), "Category": "Direct Agent", "Version": "1.0"}],
+    )
     report = lookup(workspace, trigger(account("ghost@contoso.com")))
     status = {t.table: (t.status, t.error) for t in report.tables}
     assert status["SigninLogs"] == (
-        "no_match", "none of the entities appears in this table in the window")
+        "no_match",
+        "none of the entities appears in this table in the window",
+    )
     assert status["Heartbeat"] == ("no_match", "no column of this table holds Account entities")
     assert report.anomalies == ()
 
@@ -181,13 +196,19 @@ def test_service_failures_partial_results_and_bugs_are_contained(workspace: Path
     user = "jdoe@contoso.com"
     usual = {"Teams": [5] * 15, "Portal": [0] * 14 + [40]}
     write_rows(workspace / "SigninLogs.jsonl", background() + daily_rows(user, usual))
-    write_rows(workspace / "SecurityEvent.jsonl", [
-        {**r, "Account": r["UserPrincipalName"], "Activity": r["AppDisplayName"]}
-        for r in background() + daily_rows(user, usual)])
-    write_rows(workspace / "AuditLogs.jsonl", [{"TimeGenerated": ALERT.isoformat(),
-                                                "InitiatedBy": user}])
-    write_rows(workspace / "MyApp_CL.jsonl", [{"TimeGenerated": ALERT.isoformat(),
-                                               "UserName": user}])
+    write_rows(
+        workspace / "SecurityEvent.jsonl",
+        [
+            {**r, "Account": r["UserPrincipalName"], "Activity": r["AppDisplayName"]}
+            for r in background() + daily_rows(user, usual)
+        ],
+    )
+    write_rows(
+        workspace / "AuditLogs.jsonl", [{"TimeGenerated": ALERT.isoformat(), "InitiatedBy": user}]
+    )
+    write_rows(
+        workspace / "MyApp_CL.jsonl", [{"TimeGenerated": ALERT.isoformat(), "UserName": user}]
+    )
     report = run_lookup(trigger(account(user)), FlakyBackend(workspace), settings=Settings())
     status = {t.table: (t.status, t.error) for t in report.tables}
     assert status["AuditLogs"] == ("failed", "HTTP 500 from the service after 3 retries")
@@ -215,15 +236,23 @@ def test_time_budget_skips_tables_not_started(workspace: Path) -> None:
     assert status[1:] == [("SigninLogs", "skipped"), ("Syslog", "skipped")]
     assert "time budget of 30 s" in (report.tables[1].error or "")
     assert [(p.done, p.total, p.table) for p in progress] == [
-        (1, 3, "AuditLogs"), (2, 3, "SigninLogs"), (3, 3, "Syslog")]
+        (1, 3, "AuditLogs"),
+        (2, 3, "SigninLogs"),
+        (3, 3, "Syslog"),
+    ]
 
 
 def test_new_entity_gets_hourly_series(workspace: Path) -> None:
     alert = ALERT + timedelta(minutes=40)
     rows = background()
     for minutes in range(0, 180, 5):  # first seen three hours before the alert
-        rows.append({"TimeGenerated": (alert - timedelta(minutes=minutes + 1)).isoformat(),
-                     "UserPrincipalName": "new@contoso.com", "AppDisplayName": "Portal"})
+        rows.append(
+            {
+                "TimeGenerated": (alert - timedelta(minutes=minutes + 1)).isoformat(),
+                "UserPrincipalName": "new@contoso.com",
+                "AppDisplayName": "Portal",
+            }
+        )
     write_rows(workspace / "SigninLogs.jsonl", rows)
     report = lookup(workspace, trigger(account("new@contoso.com"), alert=alert))
     (entity,) = report.entities
@@ -241,29 +270,48 @@ def test_new_entity_gets_hourly_series(workspace: Path) -> None:
 def test_explicit_table_list_is_honoured(workspace: Path) -> None:
     for table in ("SigninLogs", "AuditLogs"):
         write_rows(workspace / f"{table}.jsonl", background(50))
-    report = lookup(workspace, trigger(account("ghost@contoso.com")),
-                    tables=("SigninLogs", "Missing"))
+    report = lookup(
+        workspace, trigger(account("ghost@contoso.com")), tables=("SigninLogs", "Missing")
+    )
     status = {t.table: t.status for t in report.tables}
     assert status == {"SigninLogs": "no_match", "Missing": "failed"}
 
 
 def test_report_json_follows_the_contract(workspace: Path) -> None:
-    write_rows(workspace / "SigninLogs.jsonl", background() + daily_rows(
-        "jdoe@contoso.com", {"Teams": [5] * 15, "Portal": [0] * 14 + [40]}))
+    write_rows(
+        workspace / "SigninLogs.jsonl",
+        background()
+        + daily_rows("jdoe@contoso.com", {"Teams": [5] * 15, "Portal": [0] * 14 + [40]}),
+    )
     data = json.loads(lookup(workspace, trigger(account("jdoe@contoso.com"))).to_json())
     assert set(data) >= {"incident", "window", "entities", "tables", "anomalies", "stats"}
     assert set(data["incident"]) >= {"id", "number", "title", "alert_time"}
     assert data["incident"]["alert_time"] == "2026-03-20T15:00:00Z"
-    assert data["window"] == {"start": "2026-03-06T00:00:00Z", "end": "2026-03-21T00:00:00Z",
-                              "step": "1d", "bins": 15}
+    assert data["window"] == {
+        "start": "2026-03-06T00:00:00Z",
+        "end": "2026-03-21T00:00:00Z",
+        "step": "1d",
+        "bins": 15,
+    }
     assert data["entities"][0]["identifiers"][0] == "jdoe@contoso.com"
     table = data["tables"][0]
     assert set(table) >= {"table", "status", "entity_columns", "categorical_columns", "error"}
     anomaly = data["anomalies"][0]
-    assert set(anomaly) >= {"rank", "entity", "entity_kind", "table", "entity_column", "column",
-                            "value", "bin_start", "actual", "expected", "score", "series",
-                            "drilldown_kql"}
+    assert set(anomaly) >= {
+        "rank",
+        "entity",
+        "entity_kind",
+        "table",
+        "entity_column",
+        "column",
+        "value",
+        "bin_start",
+        "actual",
+        "expected",
+        "score",
+        "series",
+        "drilldown_kql",
+    }
     assert anomaly["bin_start"] == "2026-03-20T00:00:00Z"
     assert len(anomaly["series"]) == 15
     assert set(data["stats"]) >= {"queries", "seconds"}
-

@@ -68,9 +68,7 @@ HOSTILE_TEXT = st.lists(
     st.one_of(st.text(ANY_CHAR, max_size=8), st.sampled_from(HOSTILE_PIECES)), max_size=6
 ).map("".join)
 
-PROPERTY = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +150,7 @@ def test_every_kusto_keyword_works_as_a_column_name(service: LanguageService) ->
     for keyword in keywords:
         column = kql_identifier(keyword)
         analysis = service.analyse(
-            f"datatable({column}: string) [\"a\"] | where {column} has \"a\" "
+            f'datatable({column}: string) ["a"] | where {column} has "a" '
             f"| summarize n = count() by {column} | project {column}"
         )
         if analysis.errors or analysis.columns != (keyword,):

@@ -12,12 +12,26 @@ BIN = datetime(2026, 11, 19, tzinfo=UTC)
 
 
 def anomaly(score: float, actual: float, expected: float, **fields: str) -> Anomaly:
-    base = dict(entity="jdoe", entity_kind="Account", table="SigninLogs",
-                entity_column="UserPrincipalName", column="Location", value="RU")
+    base = dict(
+        entity="jdoe",
+        entity_kind="Account",
+        table="SigninLogs",
+        entity_column="UserPrincipalName",
+        column="Location",
+        value="RU",
+    )
     base.update(fields)
-    return Anomaly(rank=0, bin_start=BIN, step=timedelta(days=1), actual=actual,
-                   expected=expected, score=score, series=(0.0, actual), drilldown_kql="",
-                   **base)
+    return Anomaly(
+        rank=0,
+        bin_start=BIN,
+        step=timedelta(days=1),
+        actual=actual,
+        expected=expected,
+        score=score,
+        series=(0.0, actual),
+        drilldown_kql="",
+        **base,
+    )
 
 
 def test_filter_keeps_only_last_point_rises_with_few_flags() -> None:
@@ -35,10 +49,10 @@ def test_filter_drops_series_with_many_flagged_points() -> None:
     flags = np.array([[1, -1, 1, -1, 1, 0, 0, 0, 1]], dtype=np.int8)
     scores = np.where(flags != 0, 3.0 * flags, 0.0)
     baseline = np.full_like(counts, 4.0)
-    assert not passes_filter(counts, flags, scores, baseline, threshold=1.5,
-                             max_flagged_points=5)[0]
-    assert passes_filter(counts, flags, scores, baseline, threshold=1.5,
-                         max_flagged_points=7)[0]
+    assert not passes_filter(counts, flags, scores, baseline, threshold=1.5, max_flagged_points=5)[
+        0
+    ]
+    assert passes_filter(counts, flags, scores, baseline, threshold=1.5, max_flagged_points=7)[0]
 
 
 def test_ranking_by_score_then_excess_with_stable_ties() -> None:
@@ -55,13 +69,17 @@ def test_ranking_by_score_then_excess_with_stable_ties() -> None:
 
 
 def test_same_value_through_two_entity_columns_is_reported_once() -> None:
-    ranked = rank_anomalies([
-        Candidate(0, anomaly(4.0, 9, 1, entity_column="Account")),
-        Candidate(0, anomaly(5.0, 9, 1, entity_column="TargetUserName")),
-        Candidate(1, anomaly(4.5, 9, 1, entity_column="Account")),
-    ])
+    ranked = rank_anomalies(
+        [
+            Candidate(0, anomaly(4.0, 9, 1, entity_column="Account")),
+            Candidate(0, anomaly(5.0, 9, 1, entity_column="TargetUserName")),
+            Candidate(1, anomaly(4.5, 9, 1, entity_column="Account")),
+        ]
+    )
     assert [(a.entity_column, a.score) for a in ranked] == [
-        ("TargetUserName", 5.0), ("Account", 4.5)]
+        ("TargetUserName", 5.0),
+        ("Account", 4.5),
+    ]
 
 
 def test_zero_filled() -> None:
@@ -71,16 +89,22 @@ def test_zero_filled() -> None:
 def test_columns_with_identical_series_fold_into_one_row() -> None:
     same = (0.0, 1.0, 0.0, 48.0)
     other = (0.0, 2.0, 0.0, 48.0)
-    ranked = rank_anomalies([
-        Candidate(0, replace(anomaly(9.0, 48, 1, column="EventID", value="4625"), series=same)),
-        Candidate(0, replace(anomaly(9.0, 48, 1, column="Activity", value="4625 - failed"),
-                             series=same)),
-        Candidate(0, replace(anomaly(8.0, 48, 1, column="LogonType", value="10"), series=other)),
-        # another entity with the same rows keeps its own row
-        Candidate(1, replace(anomaly(9.0, 48, 1, column="EventID", value="4625"), series=same)),
-        # the same column with another value and the same series is a separate lead
-        Candidate(0, replace(anomaly(7.0, 48, 1, column="EventID", value="4720"), series=same)),
-    ])
+    ranked = rank_anomalies(
+        [
+            Candidate(0, replace(anomaly(9.0, 48, 1, column="EventID", value="4625"), series=same)),
+            Candidate(
+                0,
+                replace(anomaly(9.0, 48, 1, column="Activity", value="4625 - failed"), series=same),
+            ),
+            Candidate(
+                0, replace(anomaly(8.0, 48, 1, column="LogonType", value="10"), series=other)
+            ),
+            # another entity with the same rows keeps its own row
+            Candidate(1, replace(anomaly(9.0, 48, 1, column="EventID", value="4625"), series=same)),
+            # the same column with another value and the same series is a separate lead
+            Candidate(0, replace(anomaly(7.0, 48, 1, column="EventID", value="4720"), series=same)),
+        ]
+    )
     assert [(a.column, a.value, a.related) for a in ranked] == [
         ("Activity", "4625 - failed", (("EventID", "4625"),)),
         ("EventID", "4625", ()),

@@ -54,13 +54,18 @@ def check_report(report: Report) -> None:
 
 
 def test_security_event_4688_host_and_admin(tmp_path: Path, sample_data_dir: Path) -> None:
-    ws = workspace(tmp_path, sample_data_dir,
-                   {"SecurityEvent": "SecurityEvent_4688.msticnb_processes_on_host.csv"})
+    ws = workspace(
+        tmp_path,
+        sample_data_dir,
+        {"SecurityEvent": "SecurityEvent_4688.msticnb_processes_on_host.csv"},
+    )
     payload = incident(
         [
             {"kind": "Host", "properties": {"hostName": "MSTICAlertsWin1"}},
-            {"kind": "Account", "properties": {"accountName": "MSTICAdmin",
-                                               "ntDomain": "MSTICAlertsWin1"}},
+            {
+                "kind": "Account",
+                "properties": {"accountName": "MSTICAdmin", "ntDomain": "MSTICAlertsWin1"},
+            },
         ],
         datetime(2019, 2, 15, 14, 0, tzinfo=UTC),
     )
@@ -79,16 +84,22 @@ def test_security_event_4688_host_and_admin(tmp_path: Path, sample_data_dir: Pat
 
 
 def test_signin_and_office_for_one_user(tmp_path: Path, sample_data_dir: Path) -> None:
-    ws = workspace(tmp_path, sample_data_dir, {
-        "SigninLogs": "SigninLogs.msticnb_aad_signin_user.jsonl",
-        "OfficeActivity": "OfficeActivity.msticnb_office_activity_user.jsonl",
-        "AuditLogs": "AuditLogs.otrf_goldensaml_AADAuditEvents.jsonl",
-        "DeviceProcessEvents": "DeviceProcessEvents.msticpy_mde_proc_pub.jsonl",
-    })
+    ws = workspace(
+        tmp_path,
+        sample_data_dir,
+        {
+            "SigninLogs": "SigninLogs.msticnb_aad_signin_user.jsonl",
+            "OfficeActivity": "OfficeActivity.msticnb_office_activity_user.jsonl",
+            "AuditLogs": "AuditLogs.otrf_goldensaml_AADAuditEvents.jsonl",
+            "DeviceProcessEvents": "DeviceProcessEvents.msticpy_mde_proc_pub.jsonl",
+        },
+    )
     payload = incident(
         [
-            {"kind": "Account", "properties": {"accountName": "crqerkikpjo",
-                                               "upnSuffix": "ld.fkaframbemji.pjb"}},
+            {
+                "kind": "Account",
+                "properties": {"accountName": "crqerkikpjo", "upnSuffix": "ld.fkaframbemji.pjb"},
+            },
             {"kind": "Ip", "properties": {"address": "152.133.101.182"}},
         ],
         datetime(2020, 7, 29, 16, 0, tzinfo=UTC),
@@ -98,7 +109,8 @@ def test_signin_and_office_for_one_user(tmp_path: Path, sample_data_dir: Path) -
     status = {t.table: t for t in report.tables}
     assert status["SigninLogs"].status == "ok"
     assert status["SigninLogs"].entity_columns["crqerkikpjo@ld.fkaframbemji.pjb"][0] == (
-        "UserPrincipalName")
+        "UserPrincipalName"
+    )
     assert "IPAddress" in status["SigninLogs"].entity_columns["152.133.101.182"]
     assert status["OfficeActivity"].status == "ok"
     assert status["AuditLogs"].status == "no_match"
@@ -108,8 +120,9 @@ def test_signin_and_office_for_one_user(tmp_path: Path, sample_data_dir: Path) -
 
 
 def test_dynamic_initiated_by_in_audit_logs(tmp_path: Path, sample_data_dir: Path) -> None:
-    ws = workspace(tmp_path, sample_data_dir,
-                   {"AuditLogs": "AuditLogs.otrf_goldensaml_AADAuditEvents.jsonl"})
+    ws = workspace(
+        tmp_path, sample_data_dir, {"AuditLogs": "AuditLogs.otrf_goldensaml_AADAuditEvents.jsonl"}
+    )
     payload = incident(
         [{"kind": "Account", "properties": {"userPrincipalName": "pgustavo@simulandlabs.com"}}],
         datetime(2021, 8, 2, 13, 30, tzinfo=UTC),
@@ -124,31 +137,51 @@ def test_dynamic_initiated_by_in_audit_logs(tmp_path: Path, sample_data_dir: Pat
 @pytest.mark.parametrize(
     ("files", "entity", "alert"),
     [
-        ({"OfficeActivity": "OfficeActivity_ExchangeAdmin.msticpy_demo_exchange_data.csv"},
-         {"kind": "Account", "properties": {"accountName": "Administrator", "ntDomain": "NAMPRD06"}},
-         datetime(2020, 5, 19, 18, 0, tzinfo=UTC)),
-        ({"Syslog": "Syslog.otrf_log4shell_auoms_auditd.jsonl"},
-         {"kind": "Host", "properties": {"hostName": "UBUNTU5"}},
-         datetime(2022, 5, 11, 18, 30, tzinfo=UTC)),
-        ({"SecurityEvent": "SecurityEvent.otrf_log4shell_securityauditing.jsonl"},
-         {"kind": "Host", "properties": {"hostName": "WORKSTATION5"}},
-         datetime(2022, 5, 13, 9, 0, tzinfo=UTC)),
-        ({"SecurityEvent": "SecurityEvent_4624.msticnb_win_host_logons.csv"},
-         {"kind": "Host", "properties": {"hostName": "WinAttackSim"}},
-         datetime(2020, 6, 27, 22, 0, tzinfo=UTC)),
-        ({"AzureActivity": "AzureActivity.msticnb_azure_activity_df.jsonl"},
-         {"kind": "Account", "properties": {"userPrincipalName": "sanjshah@microsoft.com"}},
-         datetime(2021, 3, 23, 12, 30, tzinfo=UTC)),
-        ({"AzureNetworkAnalytics_CL": "AzureNetworkAnalytics_CL.msticpy_az_net_flows.csv"},
-         {"kind": "Ip", "properties": {"address": "10.0.3.5"}},
-         datetime(2019, 2, 14, 14, 0, tzinfo=UTC)),
-        ({"SecurityAlert": "SecurityAlert.msticpy_alertlist.csv"},
-         {"kind": "Host", "properties": {"hostName": "MSTICALERTSWIN1"}},
-         datetime(2019, 1, 15, 23, 0, tzinfo=UTC)),
+        (
+            {"OfficeActivity": "OfficeActivity_ExchangeAdmin.msticpy_demo_exchange_data.csv"},
+            {
+                "kind": "Account",
+                "properties": {"accountName": "Administrator", "ntDomain": "NAMPRD06"},
+            },
+            datetime(2020, 5, 19, 18, 0, tzinfo=UTC),
+        ),
+        (
+            {"Syslog": "Syslog.otrf_log4shell_auoms_auditd.jsonl"},
+            {"kind": "Host", "properties": {"hostName": "UBUNTU5"}},
+            datetime(2022, 5, 11, 18, 30, tzinfo=UTC),
+        ),
+        (
+            {"SecurityEvent": "SecurityEvent.otrf_log4shell_securityauditing.jsonl"},
+            {"kind": "Host", "properties": {"hostName": "WORKSTATION5"}},
+            datetime(2022, 5, 13, 9, 0, tzinfo=UTC),
+        ),
+        (
+            {"SecurityEvent": "SecurityEvent_4624.msticnb_win_host_logons.csv"},
+            {"kind": "Host", "properties": {"hostName": "WinAttackSim"}},
+            datetime(2020, 6, 27, 22, 0, tzinfo=UTC),
+        ),
+        (
+            {"AzureActivity": "AzureActivity.msticnb_azure_activity_df.jsonl"},
+            {"kind": "Account", "properties": {"userPrincipalName": "sanjshah@microsoft.com"}},
+            datetime(2021, 3, 23, 12, 30, tzinfo=UTC),
+        ),
+        (
+            {"AzureNetworkAnalytics_CL": "AzureNetworkAnalytics_CL.msticpy_az_net_flows.csv"},
+            {"kind": "Ip", "properties": {"address": "10.0.3.5"}},
+            datetime(2019, 2, 14, 14, 0, tzinfo=UTC),
+        ),
+        (
+            {"SecurityAlert": "SecurityAlert.msticpy_alertlist.csv"},
+            {"kind": "Host", "properties": {"hostName": "MSTICALERTSWIN1"}},
+            datetime(2019, 1, 15, 23, 0, tzinfo=UTC),
+        ),
     ],
 )
 def test_other_real_tables_run_and_find_the_entity(
-    tmp_path: Path, sample_data_dir: Path, files: dict[str, str], entity: dict[str, Any],
+    tmp_path: Path,
+    sample_data_dir: Path,
+    files: dict[str, str],
+    entity: dict[str, Any],
     alert: datetime,
 ) -> None:
     ws = workspace(tmp_path, sample_data_dir, files)

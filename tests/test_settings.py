@@ -15,14 +15,16 @@ def test_defaults_are_the_notebooks() -> None:
 
 
 def test_environment_overrides() -> None:
-    s = Settings.from_env({
-        "ANOMALY_LOOKUP_TABLES": "SigninLogs, SecurityEvent",
-        "ANOMALY_LOOKUP_LOOKBACK_DAYS": "21",
-        "ANOMALY_LOOKUP_STEP": "1H",
-        "ANOMALY_LOOKUP_THRESHOLD": "3",
-        "ANOMALY_LOOKUP_WORKSPACE_ID": "5e3b2d4c-7a1f-4e8b-9c6d-0a1b2c3d4e5f",
-        "ANOMALY_LOOKUP_LOGS_ENDPOINT": "",
-    })
+    s = Settings.from_env(
+        {
+            "ANOMALY_LOOKUP_TABLES": "SigninLogs, SecurityEvent",
+            "ANOMALY_LOOKUP_LOOKBACK_DAYS": "21",
+            "ANOMALY_LOOKUP_STEP": "1H",
+            "ANOMALY_LOOKUP_THRESHOLD": "3",
+            "ANOMALY_LOOKUP_WORKSPACE_ID": "5e3b2d4c-7a1f-4e8b-9c6d-0a1b2c3d4e5f",
+            "ANOMALY_LOOKUP_LOGS_ENDPOINT": "",
+        }
+    )
     assert s.tables == ("SigninLogs", "SecurityEvent")
     assert (s.lookback_days, s.step, s.threshold) == (21, "1h", 3.0)
     assert s.echo()["tables"] == "SigninLogs,SecurityEvent"

@@ -42,15 +42,24 @@ def test_hourly_window_ends_with_the_alert_hour() -> None:
 
 @pytest.mark.parametrize(
     ("first_seen_ago", "step"),
-    [(None, DAY), (timedelta(days=10), DAY), (timedelta(days=3), DAY), (timedelta(days=2), HOUR),
-     (timedelta(minutes=5), HOUR)],
+    [
+        (None, DAY),
+        (timedelta(days=10), DAY),
+        (timedelta(days=3), DAY),
+        (timedelta(days=2), HOUR),
+        (timedelta(minutes=5), HOUR),
+    ],
 )
 def test_auto_step_goes_hourly_for_new_entities(
     first_seen_ago: timedelta | None, step: timedelta
 ) -> None:
     first_seen = ALERT - first_seen_ago if first_seen_ago else None
     window = choose_window(
-        ALERT, first_seen, forced_step=None, lookback_days=14, hourly_lookback_hours=72,
+        ALERT,
+        first_seen,
+        forced_step=None,
+        lookback_days=14,
+        hourly_lookback_hours=72,
         new_entity_days=3,
     )
     assert window.step == step

@@ -252,6 +252,8 @@ class Fault:
 
     kind: str
     match: str | None = None
+    #: Only queries that read this table (``T\n| ...`` or union legs ``(T | ...)``).
+    table: str | None = None
     times: int = 1
     status: int = 500
     retry_after: str | None = "0"
@@ -260,7 +262,11 @@ class Fault:
     message: str = "injected fault"
 
     def matches(self, query: str) -> bool:
-        return self.times > 0 and (self.match is None or self.match in query)
+        if self.times <= 0 or (self.match is not None and self.match not in query):
+            return False
+        if self.table is None:
+            return True
+        return query.startswith(f"{self.table}\n") or f"({self.table} |" in query
 
 
 @dataclass(frozen=True)
@@ -295,7 +301,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
@@ -319,7 +325,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._finished = True
             self.server.fake.finish()
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         fake = self.server.fake
         self._finished = False
         length = int(self.headers.get("Content-Length", "0"))

@@ -17,7 +17,6 @@ from infra_support import (
 )
 
 
-
 @pytest.fixture(scope="session")
 def bicep_paths() -> list[Path]:
     paths = sorted(INFRA_DIR.rglob("*.bicep"))

@@ -206,7 +206,9 @@ def evaluate(template: Template, node: Any, params: dict[str, Any]) -> Any:
         return [evaluate(template, item, params) for item in node]
     call = as_call(node)
     if call is not None:
-        args = [evaluate(template, value, params) for value in call.args.values() if value is not None]
+        args = [
+            evaluate(template, value, params) for value in call.args.values() if value is not None
+        ]
         if call.name == "split":
             return args[0].split(args[1])
         if call.name == "last":
@@ -299,7 +301,9 @@ def http_functions(source: str) -> list[HttpFunction]:
                 route_call = deco
         if route_call is None:
             continue
-        route_node = _keyword(route_call, "route") or (route_call.args[0] if route_call.args else None)
+        route_node = _keyword(route_call, "route") or (
+            route_call.args[0] if route_call.args else None
+        )
         route = route_node.value if isinstance(route_node, ast.Constant) else name
         methods_node = _keyword(route_call, "methods")
         methods: tuple[str, ...] = ()
@@ -322,8 +326,6 @@ def route_prefix(repo_root: Path) -> str:
     host = json.loads(host_json.read_text(encoding="utf-8"))
     prefix = host.get("extensions", {}).get("http", {}).get("routePrefix", "api")
     return str(prefix).strip("/")
-
-
 
 
 def module_using(main: Template, rel_path: str) -> tuple[str, dict[str, Any]]:

@@ -53,8 +53,11 @@ def test_azure_yaml_declares_the_function_service(azure_yaml: dict[str, Any]) ->
 def test_the_service_project_is_deployable() -> None:
     # What azd packages for a Python function app with remote build: the v2 entry point,
     # the host configuration and the requirements Oryx installs.
-    missing = [name for name in ("function_app.py", "host.json", "requirements.txt")
-               if not (REPO_ROOT / name).is_file()]
+    missing = [
+        name
+        for name in ("function_app.py", "host.json", "requirements.txt")
+        if not (REPO_ROOT / name).is_file()
+    ]
     assert missing == [], f"missing at the repository root: {missing}"
 
 
@@ -78,7 +81,8 @@ def test_hooks_point_at_existing_scripts(azure_yaml: dict[str, Any]) -> None:
 
 def test_parameters_file_shape(parameters_file: dict[str, Any]) -> None:
     assert parameters_file["$schema"] == (
-        "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#")
+        "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#"
+    )
     assert parameters_file["contentVersion"] == "1.0.0.0"
     assert set(parameters_file) == {"$schema", "contentVersion", "parameters"}
     for name, entry in parameters_file["parameters"].items():
@@ -87,7 +91,8 @@ def test_parameters_file_shape(parameters_file: dict[str, Any]) -> None:
 
 
 def test_parameters_match_main_bicep(
-    parameters_file: dict[str, Any], main_template: Template,
+    parameters_file: dict[str, Any],
+    main_template: Template,
 ) -> None:
     given = set(parameters_file["parameters"])
     declared = set(main_template.params)
@@ -97,13 +102,16 @@ def test_parameters_match_main_bicep(
     assert parameters_file["parameters"]["environmentName"]["value"] == "${AZURE_ENV_NAME}"
     assert parameters_file["parameters"]["location"]["value"] == "${AZURE_LOCATION}"
     assert parameters_file["parameters"]["sentinelWorkspaceResourceId"]["value"] == (
-        "${SENTINEL_WORKSPACE_RESOURCE_ID}")
+        "${SENTINEL_WORKSPACE_RESOURCE_ID}"
+    )
     assert parameters_file["parameters"]["sentinelServicePrincipalObjectId"]["value"] == (
-        "${SENTINEL_SP_OBJECT_ID}")
+        "${SENTINEL_SP_OBJECT_ID}"
+    )
 
 
 def test_parameter_file_defaults_equal_the_bicep_defaults(
-    parameters_file: dict[str, Any], main_template: Template,
+    parameters_file: dict[str, Any],
+    main_template: Template,
 ) -> None:
     variables = []
     for name, entry in parameters_file["parameters"].items():
@@ -147,7 +155,10 @@ def run_hook(name: str, stub_path: Path, env: dict[str, str]) -> tuple[int, str,
     log = stub_path.parent / "calls.log"
     result = subprocess.run(
         ["sh", str(INFRA_DIR / "hooks" / name)],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
         env={"PATH": f"{stub_path}:/usr/bin:/bin", "HOME": str(stub_path.parent), **env},
     )
     calls = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
@@ -161,24 +172,30 @@ def test_preprovision_requires_the_workspace_id(stub_path: Path) -> None:
     assert calls == []
 
 
-@pytest.mark.parametrize("bad", [
-    "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st",
-    WORKSPACE_ID + "/",
-    "law-sentinel",
-    WORKSPACE_ID + "/extra/segment",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st",
+        WORKSPACE_ID + "/",
+        "law-sentinel",
+        WORKSPACE_ID + "/extra/segment",
+    ],
+)
 def test_preprovision_rejects_what_is_not_a_workspace_id(stub_path: Path, bad: str) -> None:
-    code, _, calls = run_hook("preprovision.sh", stub_path,
-                              {"SENTINEL_WORKSPACE_RESOURCE_ID": bad})
+    code, _, calls = run_hook("preprovision.sh", stub_path, {"SENTINEL_WORKSPACE_RESOURCE_ID": bad})
     assert code == 1
     assert calls == []
 
 
 def test_preprovision_looks_up_and_stores_the_sentinel_sp(stub_path: Path) -> None:
-    code, output, calls = run_hook("preprovision.sh", stub_path, {
-        "SENTINEL_WORKSPACE_RESOURCE_ID": WORKSPACE_ID.lower(),
-        "STUB_SP_ID": "11111111-2222-3333-4444-555555555555",
-    })
+    code, output, calls = run_hook(
+        "preprovision.sh",
+        stub_path,
+        {
+            "SENTINEL_WORKSPACE_RESOURCE_ID": WORKSPACE_ID.lower(),
+            "STUB_SP_ID": "11111111-2222-3333-4444-555555555555",
+        },
+    )
     assert code == 0, output
     assert calls == [
         f"az ad sp show --id {SENTINEL_APP_ID} --query id -o tsv",
@@ -187,17 +204,22 @@ def test_preprovision_looks_up_and_stores_the_sentinel_sp(stub_path: Path) -> No
 
 
 def test_preprovision_keeps_a_given_sp_id(stub_path: Path) -> None:
-    code, _, calls = run_hook("preprovision.sh", stub_path, {
-        "SENTINEL_WORKSPACE_RESOURCE_ID": WORKSPACE_ID,
-        "SENTINEL_SP_OBJECT_ID": "11111111-2222-3333-4444-555555555555",
-    })
+    code, _, calls = run_hook(
+        "preprovision.sh",
+        stub_path,
+        {
+            "SENTINEL_WORKSPACE_RESOURCE_ID": WORKSPACE_ID,
+            "SENTINEL_SP_OBJECT_ID": "11111111-2222-3333-4444-555555555555",
+        },
+    )
     assert code == 0
     assert calls == []
 
 
 def test_preprovision_fails_when_the_sp_cannot_be_read(stub_path: Path) -> None:
-    code, output, calls = run_hook("preprovision.sh", stub_path,
-                                   {"SENTINEL_WORKSPACE_RESOURCE_ID": WORKSPACE_ID})
+    code, output, calls = run_hook(
+        "preprovision.sh", stub_path, {"SENTINEL_WORKSPACE_RESOURCE_ID": WORKSPACE_ID}
+    )
     assert code == 1
     assert "azd env set SENTINEL_SP_OBJECT_ID" in output
     assert calls == [f"az ad sp show --id {SENTINEL_APP_ID} --query id -o tsv"]
@@ -206,8 +228,11 @@ def test_preprovision_fails_when_the_sp_cannot_be_read(stub_path: Path) -> None:
 PREDOWN_ENV = {
     "AUTOMATION_RULE_ID": WORKSPACE_ID + "/providers/Microsoft.SecurityInsights/automationRules/r1",
     "WORKSPACE_ROLE_ASSIGNMENT_IDS": (
-        WORKSPACE_ID + "/providers/Microsoft.Authorization/roleAssignments/a1,"
-        + WORKSPACE_ID + "/providers/Microsoft.Authorization/roleAssignments/a2"),
+        WORKSPACE_ID
+        + "/providers/Microsoft.Authorization/roleAssignments/a1,"
+        + WORKSPACE_ID
+        + "/providers/Microsoft.Authorization/roleAssignments/a2"
+    ),
     "FUNCTION_KEY_READER_ASSIGNMENT_ID": "/subscriptions/s/resourceGroups/rg-app/providers/"
     "Microsoft.Web/sites/f/providers/Microsoft.Authorization/roleAssignments/a3",
     "FUNCTION_KEY_READER_ROLE_ID": "/subscriptions/s/providers/Microsoft.Authorization/"
@@ -222,16 +247,17 @@ def test_predown_deletes_what_lives_outside_the_group_in_order(stub_path: Path) 
     assert all(call.startswith("az rest --method delete --url ") for call in calls)
     assert urls == [
         PREDOWN_ENV["AUTOMATION_RULE_ID"] + "?api-version=2024-09-01",
-        WORKSPACE_ID + "/providers/Microsoft.Authorization/roleAssignments/a1?api-version=2022-04-01",
-        WORKSPACE_ID + "/providers/Microsoft.Authorization/roleAssignments/a2?api-version=2022-04-01",
+        WORKSPACE_ID
+        + "/providers/Microsoft.Authorization/roleAssignments/a1?api-version=2022-04-01",
+        WORKSPACE_ID
+        + "/providers/Microsoft.Authorization/roleAssignments/a2?api-version=2022-04-01",
         PREDOWN_ENV["FUNCTION_KEY_READER_ASSIGNMENT_ID"] + "?api-version=2022-04-01",
         PREDOWN_ENV["FUNCTION_KEY_READER_ROLE_ID"] + "?api-version=2022-04-01",
     ]
 
 
 def test_predown_reports_failures_without_blocking_azd_down(stub_path: Path) -> None:
-    code, output, calls = run_hook("predown.sh", stub_path,
-                                   {**PREDOWN_ENV, "STUB_REST_FAIL": "1"})
+    code, output, calls = run_hook("predown.sh", stub_path, {**PREDOWN_ENV, "STUB_REST_FAIL": "1"})
     assert code == 0
     assert len(calls) == 5
     assert "could not delete " + PREDOWN_ENV["AUTOMATION_RULE_ID"] in output
@@ -250,4 +276,3 @@ def test_hook_scripts_use_the_same_sentinel_app_id() -> None:
     for name in ("preprovision.sh", "preprovision.ps1"):
         assert SENTINEL_APP_ID in (INFRA_DIR / "hooks" / name).read_text(encoding="utf-8")
     assert SENTINEL_APP_ID in (INFRA_DIR / "main.bicep").read_text(encoding="utf-8")
-

@@ -41,9 +41,21 @@ def checkov_binary() -> str:
 def reports() -> dict[str, dict[str, Any]]:
     """checkov's JSON reports by framework (``bicep``, and ``secrets`` when it found any)."""
     result = subprocess.run(
-        [checkov_binary(), "--directory", str(INFRA_DIR), "--framework", "bicep", "secrets",
-         "--skip-download", "--output", "json"],
-        capture_output=True, text=True, timeout=600, check=False,
+        [
+            checkov_binary(),
+            "--directory",
+            str(INFRA_DIR),
+            "--framework",
+            "bicep",
+            "secrets",
+            "--skip-download",
+            "--output",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
         env={**os.environ, "LOG_LEVEL": "WARNING"},
     )
     assert result.returncode in (0, 1), result.stderr[-2000:]
@@ -71,13 +83,16 @@ def test_bicep_scan_has_no_failed_check_and_no_parse_error(
     bicep = reports["bicep"]
     summary = bicep["summary"]
     assert summary["parsing_errors"] == 0, bicep["results"].get("parsing_errors")
-    failed = [(c["check_id"], c["resource"], c["file_path"])
-              for c in bicep["results"]["failed_checks"]]
+    failed = [
+        (c["check_id"], c["resource"], c["file_path"]) for c in bicep["results"]["failed_checks"]
+    ]
     assert failed == []
     assert summary["passed"] >= 20, summary
-    print(f"\ncheckov {summary['checkov_version']}: passed={summary['passed']} "
-          f"failed={summary['failed']} skipped={summary['skipped']} "
-          f"resources={summary['resource_count']}")
+    print(
+        f"\ncheckov {summary['checkov_version']}: passed={summary['passed']} "
+        f"failed={summary['failed']} skipped={summary['skipped']} "
+        f"resources={summary['resource_count']}"
+    )
 
 
 def test_secret_scan_finds_nothing(reports: dict[str, dict[str, Any]]) -> None:
@@ -88,8 +103,10 @@ def test_secret_scan_finds_nothing(reports: dict[str, dict[str, Any]]) -> None:
 
 def test_every_skip_is_justified_and_used(reports: dict[str, dict[str, Any]]) -> None:
     comments = skip_comments()
-    skipped = {(c["file_path"], c["check_id"]): c["check_result"]["suppress_comment"]
-               for c in reports["bicep"]["results"]["skipped_checks"]}
+    skipped = {
+        (c["file_path"], c["check_id"]): c["check_result"]["suppress_comment"]
+        for c in reports["bicep"]["results"]["skipped_checks"]
+    }
     # Each skip comment suppresses a check that would otherwise fail, and vice versa.
     assert set(skipped) == set(comments)
     for key, reason in comments.items():

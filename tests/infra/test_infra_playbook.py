@@ -28,8 +28,16 @@ WORKFLOW_SCHEMA = (
     "workflowdefinition.json#"
 )
 WORKFLOW_TOP_LEVEL = {"$schema", "contentVersion", "parameters", "triggers", "actions", "outputs"}
-PARAMETER_TYPES = {"String", "SecureString", "Int", "Float", "Bool", "Array", "Object",
-                   "SecureObject"}
+PARAMETER_TYPES = {
+    "String",
+    "SecureString",
+    "Int",
+    "Float",
+    "Bool",
+    "Array",
+    "Object",
+    "SecureObject",
+}
 RUN_AFTER_STATUSES = {"Succeeded", "Failed", "Skipped", "TimedOut"}
 INCIDENTS_ROUTE = "incidents"
 
@@ -92,8 +100,9 @@ def test_run_after_forms_a_chain_from_the_trigger(actions: dict[str, Any]) -> No
             assert set(statuses) <= RUN_AFTER_STATUSES and statuses, name
     order, done = [], set()
     while len(order) < len(actions):
-        ready = [n for n, a in actions.items()
-                 if n not in done and set(a.get("runAfter") or {}) <= done]
+        ready = [
+            n for n, a in actions.items() if n not in done and set(a.get("runAfter") or {}) <= done
+        ]
         assert ready, "runAfter has a cycle"
         order.extend(sorted(ready))
         done.update(ready)
@@ -123,14 +132,16 @@ def test_sentinel_incident_trigger(workflow_definition: dict[str, Any]) -> None:
     assert inputs["path"] == "/incident-creation"
     assert inputs["body"] == {"callback_url": "@listCallbackUrl()"}
     assert inputs["host"]["connection"]["name"] == (
-        "@parameters('$connections')['azuresentinel']['connectionId']")
+        "@parameters('$connections')['azuresentinel']['connectionId']"
+    )
 
 
 # ----------------------------------------------------------- the call to the function
 
 
 def test_posts_the_trigger_body_to_the_registered_route(
-    actions: dict[str, Any], incidents_function: HttpFunction,
+    actions: dict[str, Any],
+    incidents_function: HttpFunction,
 ) -> None:
     post = actions["Post_incident_to_function"]
     assert post["type"] == "Http"
@@ -146,7 +157,8 @@ def test_posts_the_trigger_body_to_the_registered_route(
 
 
 def test_post_is_authenticated_with_the_function_key(
-    actions: dict[str, Any], incidents_function: HttpFunction,
+    actions: dict[str, Any],
+    incidents_function: HttpFunction,
 ) -> None:
     # authLevel function: a key is required; the key comes from the previous action only.
     assert incidents_function.auth_level == "FUNCTION"
@@ -172,7 +184,8 @@ def test_post_retries_and_does_not_poll(actions: dict[str, Any]) -> None:
 
 
 def test_function_key_is_listed_with_the_managed_identity(
-    actions: dict[str, Any], incidents_function: HttpFunction,
+    actions: dict[str, Any],
+    incidents_function: HttpFunction,
 ) -> None:
     get_key = actions["Get_function_key"]
     assert get_key["type"] == "Http"
@@ -192,22 +205,23 @@ def test_function_key_is_listed_with_the_managed_identity(
 
 
 def test_health_route_matches_the_output(
-    registered_http_functions: list[HttpFunction], main_template: Template,
+    registered_http_functions: list[HttpFunction],
+    main_template: Template,
 ) -> None:
     health = [f for f in registered_http_functions if f.route == "health"]
     assert len(health) == 1 and "GET" in health[0].methods, registered_http_functions
     prefix = route_prefix(REPO_ROOT)
     outputs = main_template.outputs
     assert outputs["ANOMALY_LOOKUP_HEALTH_URL"]["value"].endswith(f"/{prefix}/health")
-    assert outputs["ANOMALY_LOOKUP_INCIDENTS_URL"]["value"].endswith(
-        f"/{prefix}/{INCIDENTS_ROUTE}")
+    assert outputs["ANOMALY_LOOKUP_INCIDENTS_URL"]["value"].endswith(f"/{prefix}/{INCIDENTS_ROUTE}")
 
 
 # ------------------------------------------------------------------- playbook.bicep
 
 
 def test_bicep_supplies_exactly_the_workflow_parameters(
-    workflow_resource: dict[str, Any], workflow_definition: dict[str, Any],
+    workflow_resource: dict[str, Any],
+    workflow_definition: dict[str, Any],
 ) -> None:
     supplied = unquoted_keys(workflow_resource["properties"]["parameters"])
     declared = workflow_definition["parameters"]
@@ -226,7 +240,8 @@ def test_workflow_definition_is_loaded_from_the_json_file(
 
 
 def test_sentinel_connection_uses_the_managed_identity(
-    templates: dict[str, Template], workflow_resource: dict[str, Any],
+    templates: dict[str, Template],
+    workflow_resource: dict[str, Any],
 ) -> None:
     playbook = templates["playbook/playbook.bicep"]
     assert workflow_resource["identity"] == {"type": "SystemAssigned"}
@@ -242,13 +257,17 @@ def test_sentinel_connection_uses_the_managed_identity(
 
     value = unquoted_keys(workflow_resource["properties"]["parameters"])["$connections"]["value"]
     sentinel = value["azuresentinel"]
-    assert sentinel["connectionProperties"] == {"authentication": {"type": "ManagedServiceIdentity"}}
+    assert sentinel["connectionProperties"] == {
+        "authentication": {"type": "ManagedServiceIdentity"}
+    }
     assert flatten_access(sentinel["connectionId"]).base == connection_symbol
     assert playbook.resolve(sentinel["id"]) == api_id
 
 
 def test_playbook_targets_the_deployed_function(
-    main_template: Template, templates: dict[str, Template], workflow_resource: dict[str, Any],
+    main_template: Template,
+    templates: dict[str, Template],
+    workflow_resource: dict[str, Any],
 ) -> None:
     function_symbol, _ = module_using(main_template, "app/function-app.bicep")
     _, playbook = module_using(main_template, "playbook/playbook.bicep")
@@ -271,7 +290,7 @@ def test_playbook_targets_the_deployed_function(
 
 
 def test_http_function_reader_understands_the_v2_decorators() -> None:
-    source = '''
+    source = """
 import azure.functions as func
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
@@ -288,7 +307,7 @@ async def echo(req): ...
 
 @app.queue_trigger(arg_name="msg", queue_name="q", connection="AzureWebJobsStorage")
 def worker(msg): ...
-'''
+"""
     assert http_functions(source) == [
         HttpFunction("incidents", "incidents", ("POST",), "FUNCTION"),
         HttpFunction("health", "health", ("GET",), "ANONYMOUS"),

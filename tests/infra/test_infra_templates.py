@@ -49,20 +49,48 @@ RESOURCE_GROUP = "<the module's resource group>"
 
 # (module file, role, principal parameter of that module, scope: resource type or RESOURCE_GROUP)
 EXPECTED_ROLE_ASSIGNMENTS = {
-    ("rbac/app-roles.bicep", STORAGE_BLOB_DATA_OWNER, "principalId",
-     "Microsoft.Storage/storageAccounts"),
-    ("rbac/app-roles.bicep", STORAGE_QUEUE_DATA_CONTRIBUTOR, "principalId",
-     "Microsoft.Storage/storageAccounts"),
-    ("rbac/app-roles.bicep", MONITORING_METRICS_PUBLISHER, "principalId",
-     "Microsoft.Insights/components"),
-    ("rbac/workspace-roles.bicep", SENTINEL_RESPONDER, "functionPrincipalId",
-     "Microsoft.OperationalInsights/workspaces"),
-    ("rbac/workspace-roles.bicep", SENTINEL_READER, "playbookPrincipalId",
-     "Microsoft.OperationalInsights/workspaces"),
-    ("rbac/playbook-roles.bicep", SENTINEL_AUTOMATION_CONTRIBUTOR,
-     "sentinelServicePrincipalObjectId", RESOURCE_GROUP),
-    ("rbac/playbook-roles.bicep", CUSTOM_FUNCTION_KEY_READER, "playbookPrincipalId",
-     "Microsoft.Web/sites"),
+    (
+        "rbac/app-roles.bicep",
+        STORAGE_BLOB_DATA_OWNER,
+        "principalId",
+        "Microsoft.Storage/storageAccounts",
+    ),
+    (
+        "rbac/app-roles.bicep",
+        STORAGE_QUEUE_DATA_CONTRIBUTOR,
+        "principalId",
+        "Microsoft.Storage/storageAccounts",
+    ),
+    (
+        "rbac/app-roles.bicep",
+        MONITORING_METRICS_PUBLISHER,
+        "principalId",
+        "Microsoft.Insights/components",
+    ),
+    (
+        "rbac/workspace-roles.bicep",
+        SENTINEL_RESPONDER,
+        "functionPrincipalId",
+        "Microsoft.OperationalInsights/workspaces",
+    ),
+    (
+        "rbac/workspace-roles.bicep",
+        SENTINEL_READER,
+        "playbookPrincipalId",
+        "Microsoft.OperationalInsights/workspaces",
+    ),
+    (
+        "rbac/playbook-roles.bicep",
+        SENTINEL_AUTOMATION_CONTRIBUTOR,
+        "sentinelServicePrincipalObjectId",
+        RESOURCE_GROUP,
+    ),
+    (
+        "rbac/playbook-roles.bicep",
+        CUSTOM_FUNCTION_KEY_READER,
+        "playbookPrincipalId",
+        "Microsoft.Web/sites",
+    ),
 }
 
 # App settings the function reads in Azure; infra/app/function-app.bicep sets exactly these.
@@ -197,7 +225,11 @@ def test_api_versions_are_pinned_stable(templates: dict[str, Template]) -> None:
 EXPECTED_RESOURCES = [
     ("main.bicep", "Microsoft.Resources/resourceGroups", False),
     ("main.bicep", "Microsoft.OperationalInsights/workspaces", True),
-    ("identity/user-assigned-identity.bicep", "Microsoft.ManagedIdentity/userAssignedIdentities", False),
+    (
+        "identity/user-assigned-identity.bicep",
+        "Microsoft.ManagedIdentity/userAssignedIdentities",
+        False,
+    ),
     ("storage/storage.bicep", "Microsoft.Storage/storageAccounts", False),
     ("storage/storage.bicep", "Microsoft.Storage/storageAccounts/blobServices/containers", False),
     ("storage/storage.bicep", "Microsoft.Storage/storageAccounts/queueServices/queues", False),
@@ -292,7 +324,8 @@ def test_queue_name_default_matches_the_code(main_template: Template) -> None:
 
 
 def test_application_insights_has_local_auth_disabled(
-    templates: dict[str, Template], main_template: Template,
+    templates: dict[str, Template],
+    main_template: Template,
 ) -> None:
     main = main_template
     monitoring = templates["monitoring/monitoring.bicep"]
@@ -348,15 +381,21 @@ def role_assignments(templates: dict[str, Template]) -> set[tuple[str, str, str,
     found = set()
     for template in templates.values():
         for config in (
-            r["config"] for r in template.resources_of_type(
-                "Microsoft.Authorization/roleAssignments").values()
+            r["config"]
+            for r in template.resources_of_type("Microsoft.Authorization/roleAssignments").values()
         ):
             props = config["properties"]
             assert props["principalType"] == "ServicePrincipal"
             principal = props["principalId"]
             assert principal in template.params, f"{template.rel}: principal {principal!r}"
-            found.add((template.rel, role_of(template, props["roleDefinitionId"]), principal,
-                       scope_of(template, config)))
+            found.add(
+                (
+                    template.rel,
+                    role_of(template, props["roleDefinitionId"]),
+                    principal,
+                    scope_of(template, config),
+                )
+            )
     return found
 
 
@@ -373,7 +412,8 @@ def test_no_broad_role_anywhere(templates: dict[str, Template]) -> None:
 def test_role_assignment_names_are_deterministic(templates: dict[str, Template]) -> None:
     for template in templates.values():
         for symbol, resource in template.resources_of_type(
-                "Microsoft.Authorization/roleAssignments").items():
+            "Microsoft.Authorization/roleAssignments"
+        ).items():
             call = as_call(resource["config"]["name"])
             assert call is not None and call.name == "guid", f"{template.rel}:{symbol}"
             # guid(<scope>.id, <principal>, <role>): unique per scope, principal and role.
@@ -388,8 +428,10 @@ def test_resource_scoped_assignments_target_the_module_resources(
     # Each scope is an `existing` resource named by a module parameter, so it is exactly the
     # resource main.bicep passes in (checked in test_main_wires_*).
     expected_scope_names = {
-        "rbac/app-roles.bicep": {"storage": "storageAccountName",
-                                 "appInsights": "applicationInsightsName"},
+        "rbac/app-roles.bicep": {
+            "storage": "storageAccountName",
+            "appInsights": "applicationInsightsName",
+        },
         "rbac/workspace-roles.bicep": {"workspace": "workspaceName"},
         "rbac/playbook-roles.bicep": {"functionApp": "functionAppName"},
     }
@@ -406,12 +448,14 @@ def test_custom_role_only_lists_function_keys(templates: dict[str, Template]) ->
     template = templates["rbac/playbook-roles.bicep"]
     props = template.config("functionKeyReader")["properties"]
     assert props["type"] == "customRole"
-    assert props["permissions"] == [{
-        "actions": ["Microsoft.Web/sites/functions/listkeys/action"],
-        "notActions": [],
-        "dataActions": [],
-        "notDataActions": [],
-    }]
+    assert props["permissions"] == [
+        {
+            "actions": ["Microsoft.Web/sites/functions/listkeys/action"],
+            "notActions": [],
+            "dataActions": [],
+            "notDataActions": [],
+        }
+    ]
     (scope,) = props["assignableScopes"]
     access = ref(scope)
     assert access is not None and access[1] == ("id",)
@@ -430,7 +474,9 @@ def test_main_wires_principals_and_scopes(main_template: Template) -> None:
     assert ref(app_roles["params"]["principalId"]) == ("identity", ("outputs", "principalId"))
     assert ref(app_roles["params"]["storageAccountName"]) == ("storage", ("outputs", "name"))
     assert ref(app_roles["params"]["applicationInsightsName"]) == (
-        "monitoring", ("outputs", "applicationInsightsName"))
+        "monitoring",
+        ("outputs", "applicationInsightsName"),
+    )
 
     _, playbook_roles = module_using(main, "rbac/playbook-roles.bicep")
     playbook_symbol, playbook = module_using(main, "playbook/playbook.bicep")
@@ -438,17 +484,26 @@ def test_main_wires_principals_and_scopes(main_template: Template) -> None:
     # The Sentinel SP's group-scoped role lands in the playbook's own resource group.
     assert playbook_roles["scope"] == playbook["scope"] == "rg"
     assert playbook_roles["params"]["sentinelServicePrincipalObjectId"] == (
-        "sentinelServicePrincipalObjectId")
+        "sentinelServicePrincipalObjectId"
+    )
     assert ref(playbook_roles["params"]["playbookPrincipalId"]) == (
-        playbook_symbol, ("outputs", "principalId"))
+        playbook_symbol,
+        ("outputs", "principalId"),
+    )
     assert ref(playbook_roles["params"]["functionAppName"]) == (
-        function_symbol, ("outputs", "name"))
+        function_symbol,
+        ("outputs", "name"),
+    )
 
     _, workspace_roles = module_using(main, "rbac/workspace-roles.bicep")
     assert ref(workspace_roles["params"]["functionPrincipalId"]) == (
-        "identity", ("outputs", "principalId"))
+        "identity",
+        ("outputs", "principalId"),
+    )
     assert ref(workspace_roles["params"]["playbookPrincipalId"]) == (
-        playbook_symbol, ("outputs", "principalId"))
+        playbook_symbol,
+        ("outputs", "principalId"),
+    )
 
     _, identity = module_using(main, "identity/user-assigned-identity.bicep")
     assert identity["scope"] == "rg"
@@ -458,17 +513,24 @@ def workspace_scope(main: Template, config: dict[str, Any]) -> tuple[str, str]:
     call = as_call(config["scope"])
     assert call is not None and call.name == "resource_group"
     params = {"sentinelWorkspaceResourceId": WORKSPACE_ID}
-    return (evaluate(main, call.args["subscription_id"], params),
-            evaluate(main, call.args["resource_group_name"], params))
+    return (
+        evaluate(main, call.args["subscription_id"], params),
+        evaluate(main, call.args["resource_group_name"], params),
+    )
 
 
 @pytest.mark.parametrize("rel", ["rbac/workspace-roles.bicep", "sentinel/automation-rule.bicep"])
 def test_workspace_modules_deploy_to_the_workspace_group(main_template: Template, rel: str) -> None:
     _, config = module_using(main_template, rel)
     assert workspace_scope(main_template, config) == (
-        "0d4c7b6e-1111-2222-3333-444455556666", "rg-soc")
-    name = evaluate(main_template, config["params"]["workspaceName"],
-                    {"sentinelWorkspaceResourceId": WORKSPACE_ID})
+        "0d4c7b6e-1111-2222-3333-444455556666",
+        "rg-soc",
+    )
+    name = evaluate(
+        main_template,
+        config["params"]["workspaceName"],
+        {"sentinelWorkspaceResourceId": WORKSPACE_ID},
+    )
     assert name == "law-sentinel"
 
 
@@ -476,10 +538,14 @@ def test_workspace_customer_id_comes_from_the_existing_workspace(main_template: 
     workspace = main_template.resources["sentinelWorkspace"]
     assert workspace["existing"] is True
     assert workspace_scope(main_template, workspace["config"]) == (
-        "0d4c7b6e-1111-2222-3333-444455556666", "rg-soc")
+        "0d4c7b6e-1111-2222-3333-444455556666",
+        "rg-soc",
+    )
     _, app = module_using(main_template, "app/function-app.bicep")
     assert ref(app["params"]["sentinelWorkspaceCustomerId"]) == (
-        "sentinelWorkspace", ("properties", "customerId"))
+        "sentinelWorkspace",
+        ("properties", "customerId"),
+    )
 
 
 # ------------------------------------------------------------------------- app settings
@@ -495,7 +561,8 @@ def test_every_env_constant_of_lookup_settings_is_classified() -> None:
     from lookup import settings
 
     env_names = {
-        value for key, value in vars(settings).items()
+        value
+        for key, value in vars(settings).items()
         if key.startswith("ENV_") and key != "ENV_PREFIX"
     }
     assert env_names & ENV_LEFT_AT_CODE_DEFAULTS == ENV_LEFT_AT_CODE_DEFAULTS
@@ -506,20 +573,28 @@ def test_every_env_constant_of_lookup_settings_is_classified() -> None:
 
 
 def test_identity_settings_point_at_the_user_assigned_identity(
-    templates: dict[str, Template], main_template: Template,
+    templates: dict[str, Template],
+    main_template: Template,
 ) -> None:
     settings = app_settings(templates)
     assert settings["AzureWebJobsStorage__credential"] == "managedidentity"
     assert settings["AzureWebJobsStorage__clientId"] == "identityClientId"
     assert settings["AZURE_CLIENT_ID"] == "identityClientId"
     assert settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] == (
-        "ClientId=${identityClientId};Authorization=AAD")
+        "ClientId=${identityClientId};Authorization=AAD"
+    )
     assert ref(settings["AzureWebJobsStorage__blobServiceUri"]) == (
-        "storage", ("properties", "primaryEndpoints", "blob"))
+        "storage",
+        ("properties", "primaryEndpoints", "blob"),
+    )
     assert ref(settings["AzureWebJobsStorage__queueServiceUri"]) == (
-        "storage", ("properties", "primaryEndpoints", "queue"))
+        "storage",
+        ("properties", "primaryEndpoints", "queue"),
+    )
     assert ref(settings["APPLICATIONINSIGHTS_CONNECTION_STRING"]) == (
-        "appInsights", ("properties", "ConnectionString"))
+        "appInsights",
+        ("properties", "ConnectionString"),
+    )
     assert settings["ANOMALY_LOOKUP_WORKSPACE_ID"] == "sentinelWorkspaceCustomerId"
 
     _, app = module_using(main_template, "app/function-app.bicep")
@@ -528,11 +603,14 @@ def test_identity_settings_point_at_the_user_assigned_identity(
     identity = templates["identity/user-assigned-identity.bicep"]
     assert ref(identity.outputs["clientId"]["value"]) == ("identity", ("properties", "clientId"))
     assert ref(identity.outputs["principalId"]["value"]) == (
-        "identity", ("properties", "principalId"))
+        "identity",
+        ("properties", "principalId"),
+    )
 
 
 def test_tunable_defaults_are_valid_and_equal_the_code_defaults(
-    templates: dict[str, Template], main_template: Template,
+    templates: dict[str, Template],
+    main_template: Template,
 ) -> None:
     from lookup.settings import Settings
 
@@ -578,8 +656,11 @@ def test_no_secret_literal_anywhere_in_infra() -> None:
             assert not re.search(pattern, text), f"{path}: matches {pattern}"
         # Long base64-looking runs are how keys and SAS signatures look.
         for token in re.findall(r"[A-Za-z0-9+/]{32,}={0,2}", text):
-            assert not (re.search(r"[0-9]", token) and re.search(r"[A-Z]", token)
-                        and re.search(r"[a-z]", token)), f"{path}: key-like literal {token}"
+            assert not (
+                re.search(r"[0-9]", token)
+                and re.search(r"[A-Z]", token)
+                and re.search(r"[a-z]", token)
+            ), f"{path}: key-like literal {token}"
 
 
 def test_no_list_function_and_no_secure_parameter(templates: dict[str, Template]) -> None:
@@ -603,7 +684,8 @@ def test_outputs_carry_no_secret(templates: dict[str, Template]) -> None:
             assert not re.search(r"(?i)secret|password|connectionstring|sas|token", name)
             text = str(output["value"])
             assert "ConnectionString" not in text and "InstrumentationKey" not in text, (
-                f"{template.rel}: output {name}")
+                f"{template.rel}: output {name}"
+            )
 
 
 # --------------------------------------------------------------------- main parameters
@@ -612,7 +694,8 @@ def test_outputs_carry_no_secret(templates: dict[str, Template]) -> None:
 def test_workspace_id_parts_are_parsed_from_the_resource_id(main_template: Template) -> None:
     params = {"sentinelWorkspaceResourceId": WORKSPACE_ID}
     assert evaluate(main_template, "workspaceSubscriptionId", params) == (
-        "0d4c7b6e-1111-2222-3333-444455556666")
+        "0d4c7b6e-1111-2222-3333-444455556666"
+    )
     assert evaluate(main_template, "workspaceResourceGroupName", params) == "rg-soc"
     assert evaluate(main_template, "workspaceName", params) == "law-sentinel"
 
@@ -626,8 +709,11 @@ def test_workspace_id_parts_are_parsed_from_the_resource_id(main_template: Templ
     ],
 )
 def test_automation_rule_conditions_come_from_the_parameters(
-    main_template: Template, severities: str, rule_ids: str,
-    expected_severities: list[str], expected_rule_ids: list[str],
+    main_template: Template,
+    severities: str,
+    rule_ids: str,
+    expected_severities: list[str],
+    expected_rule_ids: list[str],
 ) -> None:
     _, rule = module_using(main_template, "sentinel/automation-rule.bicep")
     params = {"automationRuleSeverities": severities, "automationRuleAnalyticRuleIds": rule_ids}
@@ -636,7 +722,8 @@ def test_automation_rule_conditions_come_from_the_parameters(
 
 
 def test_automation_rule_runs_the_playbook_on_incident_creation(
-    templates: dict[str, Template], main_template: Template,
+    templates: dict[str, Template],
+    main_template: Template,
 ) -> None:
     template = templates["sentinel/automation-rule.bicep"]
     rule = template.config("automationRule")
@@ -655,7 +742,8 @@ def test_automation_rule_runs_the_playbook_on_incident_creation(
 
     conditions = {
         template.resolve(var)["operator"]["operands"]["false_value"][0]["conditionProperties"][
-            "propertyName"]
+            "propertyName"
+        ]
         for var in ("severityConditions", "analyticRuleConditions")
     }
     assert conditions == {"IncidentSeverity", "IncidentRelatedAnalyticRuleIds"}
@@ -677,8 +765,14 @@ def _symbol(main: Template, rel: str) -> str:
 
 def test_outputs_azd_shows(main_template: Template) -> None:
     outputs = main_template.outputs
-    for name in ("AZURE_FUNCTION_NAME", "SERVICE_API_NAME", "PLAYBOOK_NAME",
-                 "ANOMALY_LOOKUP_INCIDENTS_URL", "AZURE_RESOURCE_GROUP", "AUTOMATION_RULE_ID"):
+    for name in (
+        "AZURE_FUNCTION_NAME",
+        "SERVICE_API_NAME",
+        "PLAYBOOK_NAME",
+        "ANOMALY_LOOKUP_INCIDENTS_URL",
+        "AZURE_RESOURCE_GROUP",
+        "AUTOMATION_RULE_ID",
+    ):
         assert name in outputs, name
     function_symbol, _ = module_using(main_template, "app/function-app.bicep")
     assert ref(outputs["AZURE_FUNCTION_NAME"]["value"]) == (function_symbol, ("outputs", "name"))

@@ -1,0 +1,214 @@
+"""The ``anomaly-lookup`` command line: formats, exit codes, one-line errors, the demo."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lookup.cli import ProgressBar, main
+from lookup.demo import build_demo_workspace
+
+
+@pytest.fixture(scope="module")
+def demo_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("cli")
+    scenario = build_demo_workspace(root / "ws", total_rows=40_000)
+    incident = root / "incident.json"
+    incident.write_text(json.dumps(scenario.incident), encoding="utf-8")
+    return incident, root / "ws"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_json_output_is_clean_json(
+    capsys: pytest.CaptureFixture[str], demo_files: tuple[Path, Path]
+) -> None:
+    incident, ws = demo_files
+    code, out, err = run(
+        capsys, "run", "--incident", str(incident), "--workspace", str(ws), "--format", "json"
+    )
+    assert code == 0
+    report = json.loads(out)
+    assert report["incident"]["number"] == 4711
+    assert report["anomalies"][0]["rank"] == 1
+    assert "[" not in err  # no progress bar when stderr is not a terminal
+
+
+@pytest.mark.parametrize(("fmt", "marker"), [("markdown", "# Anomaly lookup"), ("html", "<table>")])
+def test_other_formats_to_a_file(
+    capsys: pytest.CaptureFixture[str],
+    demo_files: tuple[Path, Path],
+    tmp_path: Path,
+    fmt: str,
+    marker: str,
+) -> None:
+    incident, ws = demo_files
+    target = tmp_path / f"out.{fmt}"
+    code, out, _ = run(
+        capsys,
+        "run",
+        "--incident",
+        str(incident),
+        "--workspace",
+        str(ws),
+        "--format",
+        fmt,
+        "--output",
+        str(target),
+    )
+    assert (code, out) == (0, "")
+    assert marker in target.read_text(encoding="utf-8")
+
+
+def test_tuning_options_reach_the_report(
+    capsys: pytest.CaptureFixture[str], demo_files: tuple[Path, Path]
+) -> None:
+    incident, ws = demo_files
+    code, out, _ = run(
+        capsys,
+        "run",
+        "--incident",
+        str(incident),
+        "--workspace",
+        str(ws),
+        "--format",
+        "json",
+        "--tables",
+        "SigninLogs",
+        "--step",
+        "1d",
+        "--lookback-days",
+        "10",
+        "--threshold",
+        "3",
+        "--at",
+        "2026-11-19T15:00:00Z",
+    )
+    assert code == 0
+    report = json.loads(out)
+    assert [t["table"] for t in report["tables"]] == ["SigninLogs"]
+    assert report["window"]["bins"] == 11
+    assert report["incident"]["alert_time"] == "2026-11-19T15:00:00Z"
+    assert report["settings"]["threshold"] == "3.0"
+    assert all(a["score"] > 3 for a in report["anomalies"])
+
+
+def test_malformed_incident_is_a_one_line_error(
+    capsys: pytest.CaptureFixture[str], demo_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, ws = demo_files
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"object": {"properties": []}}', encoding="utf-8")
+    code, out, err = run(capsys, "run", "--incident", str(bad), "--workspace", str(ws))
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert err.startswith(f"anomaly-lookup: error: {bad}: object.properties")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("not json", "is not valid JSON"), (None, "cannot read incident file")],
+)
+def test_unreadable_incident_file(
+    capsys: pytest.CaptureFixture[str],
+    demo_files: tuple[Path, Path],
+    tmp_path: Path,
+    content: str | None,
+    message: str,
+) -> None:
+    _, ws = demo_files
+    path = tmp_path / "incident.json"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    code, _, err = run(capsys, "run", "--incident", str(path), "--workspace", str(ws))
+    assert code == 2
+    assert message in err
+    assert err.count("\n") == 1
+
+
+def test_missing_workspace_and_bad_settings(
+    capsys: pytest.CaptureFixture[str], demo_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    incident, _ = demo_files
+    code, _, err = run(
+        capsys, "run", "--incident", str(incident), "--workspace", str(tmp_path / "nope")
+    )
+    assert code == 2
+    assert "workspace directory not found" in err
+    code, _, err = run(
+        capsys,
+        "run",
+        "--incident",
+        str(incident),
+        "--workspace",
+        str(tmp_path),
+        "--lookback-days",
+        "1",
+    )
+    assert code == 2
+    assert "ANOMALY_LOOKUP_LOOKBACK_DAYS: 1 is outside 3..90" in err
+    code, _, err = run(
+        capsys,
+        "run",
+        "--incident",
+        str(incident),
+        "--workspace",
+        str(tmp_path),
+        "--at",
+        "yesterday",
+    )
+    assert code == 2
+    assert "not an ISO 8601 time" in err
+
+
+def test_demo_command_writes_everything(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out_dir = tmp_path / "demo"
+    code, out, err = run(
+        capsys, "demo", "--output-dir", str(out_dir), "--rows", "30000", "--format", "json"
+    )
+    assert code == 0
+    assert json.loads(out)["anomalies"]
+    for name in ("incident.json", "comment.html", "report.json", "report.md"):
+        assert (out_dir / name).is_file()
+    # Small workspaces push IP/user columns over the 1% ratio of the categorical test, so
+    # the count of planted anomalies found varies with --rows; the traps never show.
+    assert re.search(r"Demo: \d+ anomalies reported; \d+ of 13 planted anomalies found", err)
+    assert "0 of 4 traps reported" in err
+
+
+def test_progress_bar_draws_only_when_enabled() -> None:
+    stream = io.StringIO()
+    bar = ProgressBar(stream, "scanning", enabled=True)
+    bar.update(1, 4, "SigninLogs")
+    bar.close()
+    assert "[######..................] 1/4" in stream.getvalue()
+    assert "SigninLogs" in stream.getvalue()
+    quiet = io.StringIO()
+    silent = ProgressBar(quiet, "scanning")  # StringIO is not a terminal
+    silent.update(1, 4)
+    silent.close()
+    assert quiet.getvalue() == ""
+
+
+def test_console_script_is_installed() -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "anomaly-lookup"), "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert result.stdout.startswith("anomaly-lookup ")
