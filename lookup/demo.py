@@ -75,7 +75,10 @@ class Injected:
 
 @dataclass(frozen=True)
 class Trap:
-    """A pattern that looks suspicious to a naive check and must not be reported."""
+    """A pattern that looks suspicious to a naive check and must not be reported.
+
+    ``value`` ``*`` stands for every value of the column (a high-cardinality column).
+    """
 
     entity: str
     table: str
@@ -866,6 +869,7 @@ def build_demo_workspace(
                 "UserId": VICTIM_AAD_ID,
             },
         )
+    traps.append(Trap(VICTIM_UPN, "SigninLogs", "UserAgent", "*", "high-cardinality column"))
     injected += [
         Injected(VICTIM_UPN, "SigninLogs", "Location", "RU", "new location"),
         Injected(VICTIM_UPN, "SigninLogs", "IPAddress", ATTACKER_IP, "new IP"),
@@ -914,7 +918,7 @@ def build_demo_workspace(
         user=VICTIM_UPN,
         event_weights=(0.45, 0.3, 0.2, 0.04, 0.01, 0.0, 0.0, 0.0),
     )
-    traps.append(Trap(VICTIM_HOST_FQDN, "SecurityEvent", "EventID", "4624", "steadily high value"))
+    traps.append(Trap(VICTIM_HOST_FQDN, "SecurityEvent", "EventID", "4634", "steadily high value"))
     # An admin's busy day a week ago: many processes, long gone by the alert.
     _security_rows(
         security,
@@ -1050,6 +1054,9 @@ def build_demo_workspace(
                 "UserType": "Regular",
             },
         )
+    traps.append(
+        Trap(VICTIM_UPN, "OfficeActivity", "OfficeObjectId", "*", "high-cardinality column")
+    )
     injected += [
         Injected(VICTIM_UPN, "OfficeActivity", "Operation", "New-InboxRule", "brand-new value"),
         Injected(
@@ -1279,5 +1286,1022 @@ def evaluate(report: Any, scenario: DemoScenario) -> Evaluation:
         else:
             found.append(item)
             ranks[item] = rank
-    traps = tuple(t for t in scenario.traps if (t.entity, t.table, t.column, t.value) in where)
+    columns = {(entity, table, column) for entity, table, column, _ in where}
+    traps = tuple(
+        t
+        for t in scenario.traps
+        if (t.entity, t.table, t.column, t.value) in where
+        or (t.value == "*" and (t.entity, t.table, t.column) in columns)
+    )
     return Evaluation(tuple(found), tuple(missed), traps, tuple(unexplained), ranks)
+
+
+# -- benchmark and evaluation workspaces -----------------------------------------------------
+#
+# Appended for the benchmark harness (bench/): company entities for bigger incidents, custom
+# ``_CL`` tables, scaling a demo workspace up to tens of millions of rows, and a labelled
+# set of many incidents for measuring detection quality.
+
+#: Strings that identify the demo incident's entities: rows holding one of them are never
+#: copied by :func:`grow_workspace`, so the incident sees the same data at every size.
+DEMO_PROTECTED: tuple[str, ...] = (
+    VICTIM_NAME,
+    VICTIM_HOST,
+    VICTIM_HOST_IP,
+    ATTACKER_IP,
+    "198.51.100.200",
+    VICTIM_SID,
+    VICTIM_AAD_ID,
+)
+
+#: Per-row id columns that :func:`grow_workspace` regenerates in every copy.
+GROW_UNIQUE_COLUMNS: tuple[str, ...] = (
+    "CorrelationId",
+    "OriginalRequestId",
+    "EventOriginId",
+    "RequestId_g",
+)
+
+
+def _entity_payload(name: str, kind: str, properties: dict[str, Any]) -> dict[str, Any]:
+    base = (
+        f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-secops/providers/"
+        "Microsoft.OperationalInsights/workspaces/law-secops/providers/Microsoft.SecurityInsights"
+    )
+    return {
+        "id": f"{base}/Entities/{name}",
+        "name": name,
+        "type": "Microsoft.SecurityInsights/Entities",
+        "kind": kind,
+        "properties": properties,
+    }
+
+
+def _account_payload(name: str, user: str) -> dict[str, Any]:
+    short = user.split("@")[0]
+    return _entity_payload(
+        name,
+        "Account",
+        {
+            "accountName": short,
+            "upnSuffix": user.split("@")[1],
+            "ntDomain": "CONTOSO",
+            "friendlyName": short,
+        },
+    )
+
+
+def _host_payload(name: str, fqdn: str) -> dict[str, Any]:
+    host, _, domain = fqdn.partition(".")
+    return _entity_payload(
+        name, "Host", {"hostName": host, "dnsDomain": domain, "friendlyName": host}
+    )
+
+
+def _ip_payload(name: str, address: str) -> dict[str, Any]:
+    return _entity_payload(name, "Ip", {"address": address, "friendlyName": address})
+
+
+def _user_name(index: int) -> str:
+    """The demo company's user ``index`` (the same in every workspace, whatever its size)."""
+    first, last = _FIRST[index % len(_FIRST)], _LAST[(index * 7) % len(_LAST)]
+    suffix = "" if index < len(_FIRST) else str(index // len(_FIRST))
+    return f"{first}.{last}{suffix}@contoso.com"
+
+
+def company_entities(count: int, *, first_user: int = 1) -> list[dict[str, Any]]:
+    """``count`` payload entities of demo company members, present in every demo workspace.
+
+    Entities cycle Account, Host, Ip over users ``first_user``, ``first_user + 1``, ...:
+    the user's UPN, workstation ``WS-<index>.contoso.com`` and home IP. Users 1 to 3 exist
+    whatever the workspace size (the company has at least 60 users).
+    """
+    out: list[dict[str, Any]] = []
+    for i in range(count):
+        user = first_user + i // 3
+        kind = i % 3
+        if kind == 0:
+            out.append(_account_payload(f"x{i}", _user_name(user)))
+        elif kind == 1:
+            out.append(_host_payload(f"x{i}", f"WS-{user:04d}.contoso.com"))
+        else:
+            out.append(_ip_payload(f"x{i}", f"198.51.{100 + user // 250}.{1 + user % 250}"))
+    return out
+
+
+def with_entities(
+    incident: Mapping[str, Any], entities: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """A copy of an incident trigger body whose ``relatedEntities`` are ``entities``."""
+    import copy
+
+    out = copy.deepcopy(dict(incident))
+    out["object"]["properties"]["relatedEntities"] = [copy.deepcopy(dict(e)) for e in entities]
+    return out
+
+
+def demo_incident_entities(count: int, alert_time: datetime = DEFAULT_ALERT_TIME) -> dict[str, Any]:
+    """The demo incident with ``count`` entities.
+
+    1: the victim's account only; 2: account and workstation; 3: the demo incident as is
+    (account, workstation, attacker IP); more: the demo's three plus
+    :func:`company_entities` of other users.
+    """
+    if count < 1:
+        raise ValueError("an incident needs at least one entity")
+    incident = demo_incident(alert_time)
+    own = list(incident["object"]["properties"]["relatedEntities"])
+    entities = own[:count] if count <= len(own) else own + company_entities(count - len(own))
+    return with_entities(incident, entities)
+
+
+# Generic custom-log columns: name → (kind of values, pool size or None).
+_CUSTOM_COLUMNS: dict[str, str] = {
+    "UserName_s": "user",
+    "SrcUser_s": "user",
+    "SrcIP_s": "ip",
+    "ClientIP_s": "ip",
+    "DstIP_s": "external",
+    "Computer_s": "host",
+    "DeviceName_s": "host",
+    "Action_s": "action",
+    "EventType_s": "event",
+    "Severity_s": "severity",
+    "Country_s": "country",
+    "Status_s": "status",
+    "App_s": "app",
+    "Message_s": "message",
+    "Category_s": "category",
+}
+_CUSTOM_ENTITY_KINDS = {"user": 0, "ip": 1, "host": 2}
+_CUSTOM_POOLS: dict[str, tuple[str, ...]] = {
+    "action": ("allow", "deny", "drop", "alert", "reset-both"),
+    "event": tuple(f"event-{i:02d}" for i in range(14)),
+    "severity": ("informational", "low", "medium", "high"),
+    "country": _COUNTRIES,
+    "status": ("Success", "Failure", "Pending"),
+    "app": _APPS,
+    "category": ("network", "identity", "endpoint", "cloud", "email", "dns"),
+}
+
+
+def add_custom_tables(
+    directory: str | Path,
+    count: int,
+    rows_per_table: int,
+    *,
+    seed: int = 7,
+    alert_time: datetime = DEFAULT_ALERT_TIME,
+    history_days: int = HISTORY_DAYS,
+) -> dict[str, int]:
+    """Write ``count`` custom log tables (``Custom01_CL``...) with generic column names.
+
+    Each table holds a different mix of generic columns (``UserName_s``, ``SrcIP_s``,
+    ``Computer_s``, ``Action_s``, a high-cardinality ``Message_s``, a per-row
+    ``RequestId_g``, an integer ``DstPort_d``...), so the engine's name-based entity column
+    guessing and the categorical heuristic both run on tables nobody mapped. The demo
+    victim, her workstation and the attacker IP appear in some of them with an ordinary
+    daily rhythm (and the attacker with a burst before the alert). Returns rows per table.
+    """
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed + 1000)
+    clock = _Clock(rng, alert_time, history_days)
+    n_users = int(np.clip(rows_per_table * count // 1500, 60, 4000))
+    co = _company(rng, n_users)
+    externals = [f"52.{96 + i // 250}.{i % 250}.{1 + (i * 7) % 250}" for i in range(2000)]
+    messages = [f"request {i:05d} handled in {(i * 37) % 997} ms" for i in range(20_000)]
+    names = list(_CUSTOM_COLUMNS)
+    rows: dict[str, int] = {}
+    for number in range(1, count + 1):
+        entity_columns = [names[(number + k) % 7] for k in range(2)]
+        chosen = entity_columns + [
+            str(c) for c in rng.choice(names[7:], size=5, replace=False) if c not in entity_columns
+        ]
+        table = _Table(
+            f"Custom{number:02d}_CL", strings=chosen, ints=["DstPort_d"], unique=["RequestId_g"]
+        )
+        table.constants = {"Type": table.name, "TenantId": TENANT_ID}
+        pools: dict[str, list[str]] = {}
+        for column in chosen:
+            kind = _CUSTOM_COLUMNS[column]
+            if kind == "user":
+                pools[column] = list(co.users)
+            elif kind == "ip":
+                pools[column] = list(co.home_ips)
+            elif kind == "host":
+                pools[column] = list(co.hosts)
+            elif kind == "external":
+                pools[column] = externals
+            elif kind == "message":
+                pools[column] = messages
+            else:
+                pools[column] = list(_CUSTOM_POOLS[kind])
+            table.strings[column] = _Column(pools[column])
+        times = clock.background(rows_per_table)
+        n = len(times)
+        actor = _pick(rng, n, co.activity)
+        columns: dict[str, Any] = {}
+        for column in chosen:
+            kind = _CUSTOM_COLUMNS[column]
+            if kind in _CUSTOM_ENTITY_KINDS:
+                columns[column] = actor.astype(np.int32)
+            elif kind in ("external", "message"):
+                columns[column] = rng.integers(0, len(pools[column]), n).astype(np.int32)
+            else:
+                weights = _zipf(len(pools[column]), 1.2)
+                columns[column] = _pick(rng, n, weights).astype(np.int32)
+        columns["DstPort_d"] = np.array(_PORTS)[_pick(rng, n, _zipf(len(_PORTS), 1.0))]
+        table.add(times, **columns)
+        # The incident's entities: a steady daily presence, and the attacker's burst.
+        victim = {"user": VICTIM_UPN, "ip": VICTIM_HOST_IP, "host": VICTIM_HOST_FQDN}
+        own = {c: victim[_CUSTOM_COLUMNS[c]] for c in chosen if _CUSTOM_COLUMNS[c] in victim}
+        if own:
+            table.add(clock.daily(8), **own)
+        if number % 3 == 0 and any(_CUSTOM_COLUMNS[c] == "ip" for c in chosen):
+            ip_column = next(c for c in chosen if _CUSTOM_COLUMNS[c] == "ip")
+            burst = {ip_column: ATTACKER_IP}
+            if "Action_s" in chosen:
+                burst["Action_s"] = "deny"
+            table.add(clock.before_alert(40, minutes=90), **burst)
+        rows[table.name] = table.write(out / f"{table.name}.parquet")
+    return rows
+
+
+def grow_workspace(
+    source: str | Path,
+    target: str | Path,
+    *,
+    factor: int,
+    protect: Iterable[str] = DEMO_PROTECTED,
+    unique_columns: Iterable[str] = GROW_UNIQUE_COLUMNS,
+    memory_limit: str = "4GB",
+) -> dict[str, int]:
+    """Write a ``factor`` times bigger copy of a Parquet workspace; return rows per table.
+
+    Every row that holds none of the ``protect`` strings (case-insensitively, in any text
+    column) is written ``factor`` times; the copies are moved back in time by up to 30
+    minutes (a hash of the row and the copy number, so it is deterministic) and get fresh
+    per-row ids in ``unique_columns``. Rows of the protected entities are written once, so
+    the incident's own data, and therefore the lookup's answer, stay the same while the
+    tenant's volume grows: the cost of the lookup at 10 or 30 million rows is measured on
+    the demo's own story. Tables are sorted by time, as the demo writes them. The work
+    happens in DuckDB (a few million rows per second on two cores).
+    """
+    import duckdb
+
+    if factor < 1:
+        raise ValueError("factor must be >= 1")
+    src, dst = Path(source), Path(target)
+    dst.mkdir(parents=True, exist_ok=True)
+    needles = [p.lower() for p in protect]
+    unique = set(unique_columns)
+    con = duckdb.connect(":memory:")
+    rows: dict[str, int] = {}
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET preserve_insertion_order = false")
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+        spill = (dst.parent / f".{dst.name}.spill").as_posix().replace("'", "''")
+        con.execute(f"SET temp_directory = '{spill}'")
+        for path in sorted(src.glob("*.parquet")):
+            literal = "'" + path.as_posix().replace("'", "''") + "'"
+            described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal})").fetchall()
+            names = [str(r[0]) for r in described]
+            text = [str(r[0]) for r in described if str(r[1]) == "VARCHAR"]
+            haystack = "lower(concat_ws('|', " + ", ".join(_quote(c) for c in text) + "))"
+            params: list[Any] = []
+            tests = []
+            for needle in needles:
+                params.append(needle)
+                tests.append(f"contains({haystack}, ${len(params)})")
+            protected = " OR ".join(tests) if tests and text else "false"
+            replace = [
+                "CASE WHEN __copy = 0 THEN TimeGenerated ELSE TimeGenerated - "
+                "to_microseconds(CAST(hash(__row, __copy) % 1800000000 AS BIGINT)) END "
+                "AS TimeGenerated"
+            ]
+            for name in names:
+                if name in unique:
+                    q = _quote(name)
+                    replace.append(
+                        f"CASE WHEN __copy = 0 THEN {q} ELSE regexp_replace("
+                        f"md5({q} || '/' || __copy::VARCHAR), "
+                        "'^(.{8})(.{4})(.{4})(.{4})(.{12})$', '\\1-\\2-\\3-\\4-\\5') "
+                        f"END AS {q}"
+                    )
+            target_file = (dst / path.name).as_posix().replace("'", "''")
+            con.execute(
+                f"COPY (SELECT * EXCLUDE (__row, __protected, __copy) REPLACE "
+                f"({', '.join(replace)}) FROM (SELECT *, row_number() OVER () AS __row, "
+                f"({protected}) AS __protected FROM read_parquet({literal})) AS base, "
+                f"range({int(factor)}) AS copies(__copy) "
+                f"WHERE __copy = 0 OR NOT __protected ORDER BY TimeGenerated) "
+                f"TO '{target_file}' (FORMAT parquet, COMPRESSION zstd)",
+                params,
+            )
+            counted = con.execute(f"SELECT count(*) FROM read_parquet('{target_file}')").fetchone()
+            rows[path.stem] = int(counted[0]) if counted else 0
+    finally:
+        con.close()
+    return rows
+
+
+@dataclass(frozen=True)
+class DetectionWorkspace:
+    """Many labelled incidents over one shared workspace (:func:`build_detection_workspace`)."""
+
+    directory: Path
+    alert_time: datetime
+    #: One scenario per incident: its payload, planted anomalies, traps and the values the
+    #: planted rows carry (so :func:`evaluate` works on each).
+    scenarios: tuple[DemoScenario, ...]
+    #: One line per incident: entity kinds and what was planted, for the results.
+    descriptions: tuple[str, ...]
+    rows: Mapping[str, int] = field(default_factory=dict)
+
+
+_ATTACK_COUNTRIES = ("RU", "CN", "KP", "IR", "NG", "VN", "BR", "UA")
+_ATTACK_APPS = (
+    "Azure Active Directory PowerShell",
+    "Microsoft Azure CLI",
+    "Microsoft Graph Command Line Tools",
+)
+_ATTACK_PORTS = (3389, 22, 445, 5985)
+_KIND_MIXES: tuple[tuple[str, ...], ...] = (
+    ("Account",),
+    ("Host",),
+    ("Ip",),
+    ("Account", "Ip"),
+    ("Account", "Host"),
+    ("Account", "Host", "Ip"),
+)
+_POWERSHELL = _PROCESSES[8]
+_CMD = _PROCESSES[9]
+
+
+def _user_signins(
+    t: _Table,
+    times: npt.NDArray[np.int64],
+    rng: np.random.Generator,
+    *,
+    user: str,
+    user_id: str,
+    app: str,
+    ip: str,
+    country: str,
+    result: int = 0,
+    client: str = "Browser",
+    device: str | None = None,
+    requirement: str = "multiFactorAuthentication",
+) -> None:
+    n = len(times)
+    if n == 0:
+        return
+    t.add(
+        times,
+        UserPrincipalName=user,
+        UserDisplayName=user.split("@")[0].replace(".", " ").title(),
+        UserId=user_id,
+        IPAddress=ip,
+        Location=country,
+        AppDisplayName=app,
+        ClientAppUsed=client,
+        ResultType=_RESULTS[result][0],
+        ResultDescription=_RESULTS[result][1],
+        ConditionalAccessStatus="success" if result == 0 else "failure",
+        AuthenticationRequirement=requirement,
+        UserAgent=_user_agent(rng, n),
+        DeviceDetail=_device_detail(device) if device else "{}",
+        IsInteractive=True,
+    )
+
+
+def _process_rows(
+    t: _Table, times: npt.NDArray[np.int64], *, host: str, user: str, path: str, command: str
+) -> None:
+    short = user.split("@")[0]
+    t.add(
+        times,
+        Computer=host,
+        EventID=4688,
+        Activity=dict(_EVENTS)[4688],
+        Account=f"CONTOSO\\{short}",
+        AccountType="User",
+        TargetUserName=short,
+        TargetDomainName="CONTOSO",
+        SubjectUserName=short,
+        IpAddress="-",
+        WorkstationName=host.split(".")[0],
+        NewProcessName=path,
+        Process=path.rsplit("\\", 1)[-1],
+        CommandLine=command,
+        LogonType=0,
+    )
+
+
+def _document_rows(
+    t: _Table, times: npt.NDArray[np.int64], *, user: str, ip: str, site: int, document: str
+) -> None:
+    t.add(
+        times,
+        UserId=user,
+        Operation="FileAccessed",
+        OfficeWorkload="SharePoint",
+        RecordType="SharePointFileOperation",
+        ClientIP=ip,
+        ResultStatus="Succeeded",
+        UserType="Regular",
+        OfficeObjectId=document,
+        Site_Url=f"https://contoso.sharepoint.com/sites/team{site}/",
+    )
+
+
+def _rows_since(t: _Table, mark: int) -> list[dict[str, str]]:
+    """The rows added to ``t`` since it had ``mark`` chunks, as column → text."""
+    rows: list[dict[str, str]] = []
+    for chunk in range(mark, len(t.times)):
+        count = len(t.times[chunk])
+        texts: dict[str, list[str]] = {}
+        for name, column in t.strings.items():
+            texts[name] = [column.pool[int(i)] for i in column.chunks[chunk]]
+        for name, int_chunks in t.ints.items():
+            texts[name] = [str(int(v)) for v in int_chunks[chunk]]
+        rows.extend({name: values[i] for name, values in texts.items()} for i in range(count))
+    return rows
+
+
+def build_detection_workspace(
+    directory: str | Path,
+    *,
+    incidents: int = 12,
+    background_rows: int = 120_000,
+    seed: int = 11,
+    alert_time: datetime = DEFAULT_ALERT_TIME,
+    history_days: int = HISTORY_DAYS,
+) -> DetectionWorkspace:
+    """Write a workspace holding ``incidents`` labelled incidents and return their ground truth.
+
+    A company goes about its weeks (the demo's five tables, busy weekdays, quiet weekends,
+    Poisson noise). Each incident has its own victim user, workstation and attacker IP and
+    names one of six entity mixes (Account; Host; Ip; Account+Ip; Account+Host;
+    Account+Host+Ip, in turn). Every victim gets an ordinary activity profile of random
+    size, and the traps the lookup must not report: a steadily high value, a spike on an
+    earlier day, and values of high-cardinality columns (documents of the day, a job whose
+    command line changes daily). Then attacks are planted before the alert time, with
+    random sizes and durations: password spray from a new country and IP with a new client
+    app, mailbox abuse (a spike of downloads, a new inbox rule), RDP brute force, malware
+    runs (a new binary, a spike of PowerShell) and inbound traffic on a new port. The
+    attacker IP is brand new, probed the tenant one or two days earlier, or has been a
+    known partner address for weeks.
+
+    The ground truth names, per incident entity, the planted anomalies (shapes
+    ``brand-new value``, ``spike on a usual value``, ``burst of failures``, ``new
+    location``, ``new IP``), the traps, and every value the planted rows carry.
+    """
+    from lookup.sentinel.payload import parse_incident
+
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    clock = _Clock(rng, alert_time, history_days)
+    alert_us = _micros(alert_time)
+    alert_day = alert_time.replace(hour=0, minute=0, second=0, microsecond=0)
+    n_users = int(max(60, background_rows // 1500, incidents * 3 + 10))
+    co = _company(rng, n_users)
+    signin, security, office = _signin_table(), _security_table(), _office_table()
+    syslog, cef = _syslog_table(), _cef_table()
+    tables = (signin, security, office, syslog, cef)
+
+    # Background: the company's ordinary activity -------------------------------------------
+    _signins(signin, rng, clock, co, int(background_rows * TABLE_SHARES["SigninLogs"]), -1)
+    times = clock.background(int(background_rows * TABLE_SHARES["SecurityEvent"]))
+    owners = _pick(rng, len(times), co.activity)
+    for o in np.unique(owners):
+        _security_rows(security, times[owners == o], rng, host=co.hosts[o], user=co.users[o])
+    for server in ("DC01.contoso.com", "FS01.contoso.com"):
+        _security_rows(
+            security,
+            clock.background(max(50, background_rows // 60), flat=True),
+            rng,
+            host=server,
+            user="svc-backup@contoso.com",
+            event_weights=(0.5, 0.3, 0.1, 0.05, 0.0, 0.05, 0.0, 0.0),
+        )
+    times = clock.background(int(background_rows * TABLE_SHARES["OfficeActivity"]))
+    actor = _pick(rng, len(times), co.activity)
+    for a in np.unique(actor):
+        _office_rows(office, times[actor == a], rng, user=co.users[a], ip=co.home_ips[a])
+    times = clock.background(int(background_rows * TABLE_SHARES["Syslog"]), flat=True)
+    host = rng.integers(0, len(co.linux_hosts), len(times))
+    syslog.add(
+        times,
+        Computer=[co.linux_hosts[h] for h in host],
+        HostName=[co.linux_hosts[h] for h in host],
+        HostIP=[co.linux_ips[h] for h in host],
+        Facility=[_FACILITIES[f] for f in _pick(rng, len(times), (3, 2, 2.5, 1.5, 0.5, 0.5))],
+        SeverityLevel=[_SEVERITIES[i] for i in _pick(rng, len(times), (0.7, 0.15, 0.1, 0.05))],
+        ProcessName=[_SYSLOG_PROCESSES[p] for p in _pick(rng, len(times), (3, 1.5, 2, 2.5, 1, 1))],
+        SyslogMessage=[
+            f"session {rng.integers(10**5, 10**6)} opened for user svc{h}" for h in host
+        ],
+        ProcessID=rng.integers(300, 40000, len(times)),
+    )
+    times = clock.background(int(background_rows * TABLE_SHARES["CommonSecurityLog"]))
+    actor = _pick(rng, len(times), co.activity)
+    _cef_rows(
+        cef,
+        times,
+        rng,
+        source=[co.host_ips[a] for a in actor],
+        user=[f"CONTOSO\\{co.names[a]}" for a in actor],
+    )
+
+    victims = rng.choice(np.arange(3, n_users), size=incidents, replace=False)
+    labelled: list[
+        tuple[
+            dict[str, Any],
+            tuple[Injected, ...],
+            tuple[Trap, ...],
+            frozenset[tuple[str, str, str, str]],
+        ]
+    ] = []
+    descriptions: list[str] = []
+    for k in range(incidents):
+        v = int(victims[k])
+        kinds = _KIND_MIXES[k % len(_KIND_MIXES)]
+        upn, short, fqdn = co.users[v], co.names[v], co.hosts[v]
+        host_ip, home_ip, country = co.host_ips[v], co.home_ips[v], co.countries[v]
+        attacker = f"185.220.{101 + k // 100}.{100 + k % 100}"
+        attack_country = str(rng.choice(_ATTACK_COUNTRIES))
+        entities: list[dict[str, Any]] = []
+        if "Account" in kinds:
+            entities.append(_account_payload(f"a{k}", upn))
+        if "Host" in kinds:
+            entities.append(_host_payload(f"h{k}", fqdn))
+        if "Ip" in kinds:
+            entities.append(_ip_payload(f"i{k}", attacker))
+        incident = with_entities(demo_incident(alert_time), entities)
+        props = incident["object"]["properties"]
+        props["incidentNumber"] = 5000 + k
+        props["title"] = f"Labelled incident {k + 1}: {' + '.join(kinds)}"
+        incident["object"]["name"] = f"00000000-0000-4000-8000-{k:012d}"
+        incident["object"]["id"] = (
+            incident["object"]["id"].rsplit("/", 1)[0] + "/" + incident["object"]["name"]
+        )
+        parsed = parse_incident(incident).entities
+        value = {str(e.kind): e.value for e in parsed}
+        traps: list[Trap] = []
+
+        # The victim's ordinary activity, with a steadily high value in each table.
+        scale = float(rng.uniform(0.5, 1.6))
+        main_app = str(rng.choice(_APPS[:3]))
+        rhythm = bool(rng.random() < 0.5)
+        for app, rate, beat in (
+            (main_app, 30 * scale, rhythm),
+            (
+                "Microsoft Teams" if main_app != "Microsoft Teams" else "Microsoft Edge",
+                5 * scale,
+                True,
+            ),
+            (
+                "Office 365 SharePoint Online"
+                if main_app != "Office 365 SharePoint Online"
+                else "Power BI",
+                2.5 * scale,
+                True,
+            ),
+        ):
+            _user_signins(
+                signin,
+                clock.daily(rate, rhythm=beat),
+                rng,
+                user=upn,
+                user_id=co.user_ids[v],
+                app=app,
+                ip=home_ip,
+                country=country,
+                device=fqdn,
+            )
+        _user_signins(
+            signin,
+            clock.daily(0.3),
+            rng,
+            user=upn,
+            user_id=co.user_ids[v],
+            app=main_app,
+            ip=home_ip,
+            country=country,
+            device=fqdn,
+            result=2,
+        )
+        _security_rows(
+            security,
+            clock.daily(80 * scale),
+            rng,
+            host=fqdn,
+            user=upn,
+            event_weights=(0.45, 0.3, 0.2, 0.04, 0.01, 0.0, 0.0, 0.0),
+        )
+        _security_rows(
+            security, clock.daily(1.5), rng, host=fqdn, user=upn, event=4688, process=_POWERSHELL
+        )
+        usual_downloads = 25 * scale * 0.07
+        _office_rows(
+            office,
+            clock.daily(25 * scale),
+            rng,
+            user=upn,
+            ip=home_ip,
+            weights=(0.4, 0.15, 0.07, 0.3, 0.08, 0.0, 0.0, 0.0, 0.0),
+        )
+        own = clock.daily(35 * scale)
+        _cef_rows(cef, own, rng, source=[host_ip] * len(own), user=[f"CONTOSO\\{short}"] * len(own))
+        if "Account" in kinds:
+            traps.append(
+                Trap(
+                    value["Account"],
+                    "SigninLogs",
+                    "AppDisplayName",
+                    main_app,
+                    "steadily high value",
+                )
+            )
+        if "Host" in kinds:
+            traps.append(
+                Trap(value["Host"], "SecurityEvent", "EventID", "4624", "steadily high value")
+            )
+        # High-cardinality columns: documents of the day, a job whose command line changes daily.
+        site = zlib.crc32(upn.encode()) % _SITES
+        for offset in range(history_days, -1, -1):
+            day = alert_day - timedelta(days=offset)
+            if day.weekday() >= 5:
+                continue
+            for j in range(2):
+                document = (
+                    f"https://contoso.sharepoint.com/sites/team{site}/Shared Documents/"
+                    f"{short}-{day:%Y%m%d}-{j}.docx"
+                )
+                times = clock.on_day(offset, int(rng.poisson(5)) + 2)
+                times = times[times < alert_us]
+                _document_rows(office, times, user=upn, ip=home_ip, site=site, document=document)
+                if offset == 0 and len(times) and "Account" in kinds:
+                    traps.append(
+                        Trap(
+                            value["Account"],
+                            "OfficeActivity",
+                            "OfficeObjectId",
+                            document,
+                            "high-cardinality column",
+                        )
+                    )
+            stamp = f"{day:%Y%m%d}-{zlib.crc32(f'{fqdn}{day}'.encode()):08x}"
+            command = f'"C:\\Tools\\sync.exe" --batch {stamp}'
+            times = clock.on_day(offset, 6)
+            times = times[times < alert_us]
+            _process_rows(
+                security, times, host=fqdn, user=upn, path="C:\\Tools\\sync.exe", command=command
+            )
+            if offset == 0 and len(times) and "Host" in kinds:
+                traps.append(
+                    Trap(
+                        value["Host"],
+                        "SecurityEvent",
+                        "CommandLine",
+                        command,
+                        "high-cardinality column",
+                    )
+                )
+        # A spike on an earlier day.
+        earlier = int(rng.integers(2, 10))
+        if "Account" in kinds:
+            if rng.random() < 0.5:
+                _office_rows(
+                    office,
+                    clock.on_day(earlier, int(rng.integers(120, 300))),
+                    rng,
+                    user=upn,
+                    ip=home_ip,
+                    operation=0,
+                )
+                traps.append(
+                    Trap(
+                        value["Account"],
+                        "OfficeActivity",
+                        "Operation",
+                        "FileAccessed",
+                        "spike on an earlier day",
+                    )
+                )
+            else:
+                _user_signins(
+                    signin,
+                    clock.on_day(earlier, int(rng.integers(15, 40))),
+                    rng,
+                    user=upn,
+                    user_id=co.user_ids[v],
+                    app=main_app,
+                    ip=home_ip,
+                    country=country,
+                    device=fqdn,
+                    result=2,
+                )
+                traps.append(
+                    Trap(
+                        value["Account"],
+                        "SigninLogs",
+                        "ResultType",
+                        _RESULTS[2][0],
+                        "spike on an earlier day",
+                    )
+                )
+        if "Host" in kinds:
+            if rng.random() < 0.5:
+                _security_rows(
+                    security,
+                    clock.on_day(earlier, int(rng.integers(60, 150))),
+                    rng,
+                    host=fqdn,
+                    user=upn,
+                    event=4688,
+                    process=_CMD,
+                )
+                traps.append(
+                    Trap(
+                        value["Host"],
+                        "SecurityEvent",
+                        "NewProcessName",
+                        _CMD,
+                        "spike on an earlier day",
+                    )
+                )
+            else:
+                _security_rows(
+                    security,
+                    clock.on_day(earlier, int(rng.integers(20, 60))),
+                    rng,
+                    host=fqdn,
+                    user=upn,
+                    event=4625,
+                    ip="10.20.250.9",
+                )
+                traps.append(
+                    Trap(
+                        value["Host"], "SecurityEvent", "EventID", "4625", "spike on an earlier day"
+                    )
+                )
+
+        # The attacker's address before today.
+        history = str(rng.choice(["new", "new", "recon", "known"]))
+        if history == "known":
+            times = clock.daily(3, rhythm=False)
+            times = times[times < alert_us - 6 * 3_600_000_000]
+            _cef_rows(
+                cef,
+                times,
+                rng,
+                source=[attacker] * len(times),
+                user=[""] * len(times),
+                port=443,
+                action="allow",
+                dest="52.100.10.10",
+            )
+            times = clock.on_day(earlier, int(rng.integers(30, 80)))
+            _cef_rows(
+                cef,
+                times,
+                rng,
+                source=[attacker] * len(times),
+                user=[""] * len(times),
+                port=443,
+                action="deny",
+                dest="52.100.10.10",
+            )
+            if "Ip" in kinds:
+                traps.append(
+                    Trap(
+                        value["Ip"],
+                        "CommonSecurityLog",
+                        "DestinationPort",
+                        "443",
+                        "steadily high value",
+                    )
+                )
+                traps.append(
+                    Trap(
+                        value["Ip"],
+                        "CommonSecurityLog",
+                        "DeviceAction",
+                        "deny",
+                        "spike on an earlier day",
+                    )
+                )
+        marks = {t.name: len(t.times) for t in tables}
+        if history == "recon":
+            hours = int(rng.integers(30, 60))
+            count = int(rng.integers(2, 7))
+            start = alert_us - hours * 3_600_000_000
+            probe = start + np.sort(rng.integers(0, 3 * 3_600_000_000, count))
+            for when, other in zip(probe, rng.choice(n_users, size=count), strict=True):
+                _user_signins(
+                    signin,
+                    np.array([when], dtype=np.int64),
+                    rng,
+                    user=co.users[int(other)],
+                    user_id=co.user_ids[int(other)],
+                    app=_ATTACK_APPS[0],
+                    ip=attacker,
+                    country=attack_country,
+                    result=1,
+                    client="Other clients",
+                    requirement="singleFactorAuthentication",
+                )
+
+        # The attack, in the hours before the alert: (kind, table, column, value, shape).
+        wanted: list[tuple[str, str, str, str, str]] = []
+        steps = []
+        want_spray = "Account" in kinds and rng.random() < 0.85
+        want_mail = "Account" in kinds and rng.random() < 0.6
+        if "Account" in kinds and not (want_spray or want_mail):
+            want_spray = True
+        want_rdp = "Host" in kinds and rng.random() < 0.7
+        want_malware = "Host" in kinds and rng.random() < 0.7
+        if "Host" in kinds and not (want_rdp or want_malware):
+            want_malware = True
+        want_cef = False
+        if "Ip" in kinds and not (want_spray or want_rdp):
+            choice = int(rng.integers(0, 3))
+            want_spray, want_rdp, want_cef = choice == 0, choice == 1, choice == 2
+            if rng.random() < 0.5:
+                want_cef = True
+        if want_spray:
+            fails, minutes, ok = (
+                int(rng.integers(15, 91)),
+                int(rng.integers(30, 241)),
+                int(rng.integers(3, 9)),
+            )
+            app = str(rng.choice(_ATTACK_APPS))
+            spray = clock.before_alert(fails + ok, minutes=minutes)
+            common: dict[str, Any] = dict(
+                user=upn,
+                user_id=co.user_ids[v],
+                app=app,
+                ip=attacker,
+                country=attack_country,
+                client="Other clients",
+                requirement="singleFactorAuthentication",
+            )
+            _user_signins(signin, spray[:fails], rng, result=1, **common)
+            _user_signins(signin, spray[fails:], rng, result=0, **common)
+            steps.append(f"spray {fails} failures + {ok} sign-ins over {minutes} min")
+            wanted.append(("Account", "SigninLogs", "Location", attack_country, "new location"))
+            wanted.append(("Account", "SigninLogs", "IPAddress", attacker, "new IP"))
+            wanted.append(
+                ("Account", "SigninLogs", "ResultType", _RESULTS[1][0], "burst of failures")
+            )
+            wanted.append(("Account", "SigninLogs", "AppDisplayName", app, "brand-new value"))
+            wanted.append(("Ip", "SigninLogs", "UserPrincipalName", upn, "brand-new value"))
+            wanted.append(("Ip", "SigninLogs", "ResultType", _RESULTS[1][0], "burst of failures"))
+        if want_mail:
+            downloads = max(12, round(usual_downloads * float(rng.uniform(6, 12))))
+            minutes = int(rng.integers(20, 151))
+            _office_rows(
+                office,
+                clock.before_alert(downloads, minutes=minutes),
+                rng,
+                user=upn,
+                ip=attacker,
+                operation=2,
+            )
+            _office_rows(
+                office,
+                clock.before_alert(1, minutes=minutes),
+                rng,
+                user=upn,
+                ip=attacker,
+                operation=7,
+            )
+            steps.append(f"mailbox: {downloads} downloads + inbox rule over {minutes} min")
+            wanted.append(
+                (
+                    "Account",
+                    "OfficeActivity",
+                    "Operation",
+                    "FileDownloaded",
+                    "spike on a usual value",
+                )
+            )
+            wanted.append(("Account", "OfficeActivity", "ClientIP", attacker, "new IP"))
+            wanted.append(("Ip", "OfficeActivity", "UserId", upn, "brand-new value"))
+        if want_rdp:
+            fails, minutes = int(rng.integers(20, 151)), int(rng.integers(20, 181))
+            brute = clock.before_alert(fails, minutes=minutes)
+            _security_rows(
+                security, brute, rng, host=fqdn, user=upn, event=4625, ip=attacker, logon_type=10
+            )
+            _security_rows(
+                security,
+                clock.before_alert(int(rng.integers(2, 5)), minutes=15),
+                rng,
+                host=fqdn,
+                user=upn,
+                event=4624,
+                ip=attacker,
+                logon_type=10,
+            )
+            _security_rows(
+                security, clock.before_alert(1, minutes=10), rng, host=fqdn, user=upn, event=4720
+            )
+            steps.append(f"RDP brute force {fails} failures over {minutes} min")
+            for kind in ("Host", "Account"):
+                wanted.append((kind, "SecurityEvent", "EventID", "4625", "burst of failures"))
+                wanted.append((kind, "SecurityEvent", "IpAddress", attacker, "new IP"))
+            wanted.append(("Ip", "SecurityEvent", "EventID", "4625", "burst of failures"))
+            wanted.append(("Ip", "SecurityEvent", "Computer", fqdn, "brand-new value"))
+        if want_malware:
+            stem = rng.choice(["svch0st", "updater", "wmiprv", "taskmgr32"])
+            binary = f"C:\\Users\\Public\\{stem}{k}.exe"
+            runs, shells, minutes = (
+                int(rng.integers(4, 26)),
+                int(rng.integers(12, 46)),
+                int(rng.integers(15, 121)),
+            )
+            _security_rows(
+                security,
+                clock.before_alert(runs, minutes=minutes),
+                rng,
+                host=fqdn,
+                user=upn,
+                event=4688,
+                process=binary,
+            )
+            _security_rows(
+                security,
+                clock.before_alert(shells, minutes=minutes),
+                rng,
+                host=fqdn,
+                user=upn,
+                event=4688,
+                process=_POWERSHELL,
+            )
+            steps.append(
+                f"malware: {runs} runs of a new binary, {shells} PowerShell over {minutes} min"
+            )
+            for kind in ("Host", "Account"):
+                wanted.append((kind, "SecurityEvent", "NewProcessName", binary, "brand-new value"))
+                wanted.append(
+                    (kind, "SecurityEvent", "NewProcessName", _POWERSHELL, "spike on a usual value")
+                )
+        if want_cef:
+            flows, minutes = int(rng.integers(20, 201)), int(rng.integers(20, 181))
+            port = int(rng.choice(_ATTACK_PORTS))
+            inbound = clock.before_alert(flows, minutes=minutes)
+            _cef_rows(
+                cef,
+                inbound,
+                rng,
+                source=[attacker] * flows,
+                user=[""] * flows,
+                port=port,
+                action="allow",
+                dest=host_ip,
+            )
+            steps.append(f"inbound {flows} flows on port {port} over {minutes} min")
+            wanted.append(
+                ("Ip", "CommonSecurityLog", "DestinationPort", str(port), "brand-new value")
+            )
+
+        injected = [Injected(value[k], *rest) for k, *rest in wanted if k in kinds]
+        caused: set[tuple[str, str, str, str]] = set()
+        for t in tables:
+            for row in _rows_since(t, marks[t.name]):
+                text = "|".join(row.values()).casefold()
+                for entity in parsed:
+                    if any(i.casefold() in text for i in entity.identifiers):
+                        caused.update((entity.value, t.name, c, x) for c, x in row.items() if x)
+        unique_injected = tuple(dict.fromkeys(injected))
+        caused |= {(i.entity, i.table, i.column, i.value) for i in unique_injected}
+        kept_traps = tuple(t for t in traps if (t.entity, t.table, t.column, t.value) not in caused)
+        labelled.append((incident, unique_injected, kept_traps, frozenset(caused)))
+        descriptions.append(f"{' + '.join(kinds)} (attacker IP {history}): {'; '.join(steps)}")
+
+    rows = {t.name: t.write(out / f"{t.name}.parquet") for t in tables}
+    scenarios = tuple(
+        DemoScenario(
+            directory=out,
+            incident=incident,
+            alert_time=alert_time,
+            injected=planted,
+            traps=kept,
+            caused_by_injection=caused,
+            rows=dict(rows),
+        )
+        for incident, planted, kept, caused in labelled
+    )
+    return DetectionWorkspace(
+        directory=out,
+        alert_time=alert_time,
+        scenarios=scenarios,
+        descriptions=tuple(descriptions),
+        rows=rows,
+    )

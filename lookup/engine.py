@@ -133,8 +133,8 @@ class LookupEngine:
         rows_before = self.backend.stats.rows_returned
         settings = self.settings
         alert = incident.alert_time
-        daily = daily_window(alert, settings.lookback_days)
-        hourly = hourly_window(alert, settings.hourly_lookback_hours)
+        daily = daily_window(alert, settings.lookback_days, settings.bin_alignment)
+        hourly = hourly_window(alert, settings.hourly_lookback_hours, settings.bin_alignment)
         main_window = hourly if settings.forced_step == hourly.step else daily
         scan_start = min(daily.start, hourly.start)
         scan_end = max(daily.end, hourly.end)
@@ -356,6 +356,7 @@ class LookupEngine:
                 lookback_days=settings.lookback_days,
                 hourly_lookback_hours=settings.hourly_lookback_hours,
                 new_entity_days=settings.new_entity_days,
+                alignment=settings.bin_alignment,
             )
             for index in matched_columns
         }

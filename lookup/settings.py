@@ -25,6 +25,7 @@ ENV_LOOKBACK_DAYS = "ANOMALY_LOOKUP_LOOKBACK_DAYS"
 ENV_HOURLY_LOOKBACK_HOURS = "ANOMALY_LOOKUP_HOURLY_LOOKBACK_HOURS"
 ENV_STEP = "ANOMALY_LOOKUP_STEP"
 ENV_NEW_ENTITY_DAYS = "ANOMALY_LOOKUP_NEW_ENTITY_DAYS"
+ENV_BIN_ALIGNMENT = "ANOMALY_LOOKUP_BIN_ALIGNMENT"
 ENV_THRESHOLD = "ANOMALY_LOOKUP_THRESHOLD"
 ENV_MAX_FLAGGED_POINTS = "ANOMALY_LOOKUP_MAX_FLAGGED_POINTS"
 ENV_MAX_DISTINCT = "ANOMALY_LOOKUP_MAX_DISTINCT"
@@ -58,6 +59,9 @@ class Settings:
     #: ``auto`` picks hourly bins for entities first seen less than ``new_entity_days`` ago.
     step: str = "auto"
     new_entity_days: float = 3.0
+    #: ``alert``: bins end at the alert (full-length test bin); ``calendar``: Kusto ``bin()``
+    #: alignment, the test bin being the calendar day/hour holding the alert.
+    bin_alignment: str = "alert"
     #: Score threshold of ``series_decompose_anomalies`` (Kusto's default, the notebook's).
     threshold: float = 1.5
     #: The notebook's noise guard: a series with this many flagged points or more is noise.
@@ -100,6 +104,10 @@ class Settings:
         if self.step not in _STEPS:
             raise SettingsError(ENV_STEP, f"{self.step!r} is not one of {', '.join(_STEPS)}")
         _check_range(ENV_NEW_ENTITY_DAYS, self.new_entity_days, 0, 30)
+        if self.bin_alignment not in ("alert", "calendar"):
+            raise SettingsError(
+                ENV_BIN_ALIGNMENT, f"{self.bin_alignment!r} is not alert or calendar"
+            )
         _check_range(ENV_THRESHOLD, self.threshold, 0.1, 100)
         _check_range(ENV_MAX_FLAGGED_POINTS, self.max_flagged_points, 1, 1000)
         _check_range(ENV_MAX_DISTINCT, self.max_distinct, 2, 1_000_000)
@@ -191,6 +199,7 @@ _ENV_FIELDS: tuple[tuple[str, str, Any], ...] = (
     (ENV_HOURLY_LOOKBACK_HOURS, "hourly_lookback_hours", _parse_int),
     (ENV_STEP, "step", str.lower),
     (ENV_NEW_ENTITY_DAYS, "new_entity_days", float),
+    (ENV_BIN_ALIGNMENT, "bin_alignment", str.lower),
     (ENV_THRESHOLD, "threshold", float),
     (ENV_MAX_FLAGGED_POINTS, "max_flagged_points", _parse_int),
     (ENV_MAX_DISTINCT, "max_distinct", _parse_int),

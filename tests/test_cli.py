@@ -186,7 +186,7 @@ def test_demo_command_writes_everything(capsys: pytest.CaptureFixture[str], tmp_
     # Small workspaces push IP/user columns over the 1% ratio of the categorical test, so
     # the count of planted anomalies found varies with --rows; the traps never show.
     assert re.search(r"Demo: \d+ anomalies reported; \d+ of 13 planted anomalies found", err)
-    assert "0 of 4 traps reported" in err
+    assert "0 of 6 traps reported" in err
 
 
 def test_progress_bar_draws_only_when_enabled() -> None:

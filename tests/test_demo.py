@@ -26,14 +26,14 @@ def test_every_planted_anomaly_is_found_on_top(demo: tuple[DemoScenario, Report]
     check = evaluate(report, scenario)
     assert check.missed == ()
     assert len(check.found) == len(scenario.injected) == 13
-    # Background noise may add a small-count lead or two, always below the planted ones.
-    assert len(check.unexplained_ranks) <= 2
+    # Background noise may add a few small-count leads, always below the planted ones.
+    assert len(check.unexplained_ranks) <= 3
     assert check.all_found_on_top
 
 
 def test_no_trap_is_reported(demo: tuple[DemoScenario, Report]) -> None:
     scenario, report = demo
-    assert len(scenario.traps) == 4
+    assert len(scenario.traps) == 6
     assert evaluate(report, scenario).traps_reported == ()
 
 

@@ -257,12 +257,18 @@ def test_new_entity_gets_hourly_series(workspace: Path) -> None:
     report = lookup(workspace, trigger(account("new@contoso.com"), alert=alert))
     (entity,) = report.entities
     assert entity.window.step_label == "1h"
-    assert entity.window.test_bin_start == ALERT
+    # bins end at the end of the alert's minute (15:41): the last three hours hold 12 each
+    assert entity.window.test_bin_start == alert + timedelta(minutes=1) - timedelta(hours=1)
     (anomaly,) = report.anomalies
     assert anomaly.step == timedelta(hours=1)
-    assert anomaly.bin_start == ALERT
+    assert anomaly.bin_start == entity.window.test_bin_start
     assert len(anomaly.series) == 73
-    assert anomaly.series[-5:] == (0.0, 4.0, 12.0, 12.0, 8.0)
+    assert anomaly.series[-4:] == (0.0, 12.0, 12.0, 12.0)
+    calendar = lookup(
+        workspace, trigger(account("new@contoso.com"), alert=alert), bin_alignment="calendar"
+    )
+    assert calendar.entities[0].window.test_bin_start == ALERT
+    assert calendar.anomalies[0].series[-5:] == (0.0, 4.0, 12.0, 12.0, 8.0)
     forced = lookup(workspace, trigger(account("new@contoso.com"), alert=alert), step="1d")
     assert forced.entities[0].window.step_label == "1d"
 
@@ -288,8 +294,8 @@ def test_report_json_follows_the_contract(workspace: Path) -> None:
     assert set(data["incident"]) >= {"id", "number", "title", "alert_time"}
     assert data["incident"]["alert_time"] == "2026-03-20T15:00:00Z"
     assert data["window"] == {
-        "start": "2026-03-06T00:00:00Z",
-        "end": "2026-03-21T00:00:00Z",
+        "start": "2026-03-05T15:01:00Z",
+        "end": "2026-03-20T15:01:00Z",
         "step": "1d",
         "bins": 15,
     }
@@ -312,6 +318,6 @@ def test_report_json_follows_the_contract(workspace: Path) -> None:
         "series",
         "drilldown_kql",
     }
-    assert anomaly["bin_start"] == "2026-03-20T00:00:00Z"
+    assert anomaly["bin_start"] == "2026-03-19T15:01:00Z"
     assert len(anomaly["series"]) == 15
     assert set(data["stats"]) >= {"queries", "seconds"}

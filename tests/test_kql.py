@@ -89,6 +89,11 @@ def service() -> LanguageService:
     return ls
 
 
+def _utf16(value: str) -> str:
+    """``value`` as Kusto holds it: UTF-16 code units, so surrogate halves pair up."""
+    return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+
+
 def _shape(service: LanguageService, text: str) -> str:
     analysis = service.analyse(text)
     assert analysis.errors == (), analysis.explain()
@@ -101,7 +106,7 @@ def test_string_literal_round_trips_and_keeps_shape(service: LanguageService, va
     text = f"T | where Account has {kql_string(value)} | project Account"
     analysis = service.analyse(text)
     assert analysis.errors == (), analysis.explain()
-    assert analysis.literals == (value,)
+    assert analysis.literals == (_utf16(value),)
     assert analysis.shape == _shape(service, 'T | where Account has "x" | project Account')
 
 
@@ -110,7 +115,7 @@ def test_string_literal_round_trips_and_keeps_shape(service: LanguageService, va
 def test_string_list_round_trips(service: LanguageService, values: list[str]) -> None:
     analysis = service.analyse(f"T | where Account has_any {kql_string_list(values)}")
     assert analysis.errors == (), analysis.explain()
-    assert analysis.literals == tuple(values)
+    assert analysis.literals == tuple(_utf16(v) for v in values)
     placeholder = kql_string_list(["x"] * len(values))
     assert analysis.shape == _shape(service, f"T | where Account has_any {placeholder}")
 
@@ -120,7 +125,7 @@ def test_string_list_round_trips(service: LanguageService, values: list[str]) ->
 def test_print_literal_is_one_expression(service: LanguageService, value: str) -> None:
     analysis = service.analyse(f"print v = {kql_string(value)}")
     assert analysis.errors == (), analysis.explain()
-    assert analysis.literals == (value,)
+    assert analysis.literals == (_utf16(value),)
     assert analysis.columns == ("v",)
     assert analysis.shape == _shape(service, 'print v = "x"')
 
@@ -140,7 +145,7 @@ def test_identifier_declares_and_references_the_same_column(
     column = kql_identifier(name)
     analysis = service.analyse(f'datatable({column}: string) ["a"] | project {column}')
     assert analysis.errors == (), analysis.explain()
-    assert analysis.columns == (name,)
+    assert analysis.columns == (_utf16(name),)
 
 
 def test_every_kusto_keyword_works_as_a_column_name(service: LanguageService) -> None:
@@ -221,7 +226,7 @@ def test_has_any_term_binds_with_any_column_name(
     text = f'datatable({declared}: string) ["a"] | where {has_any_term(column, identifiers)}'
     analysis = service.analyse(text)
     assert analysis.errors == (), analysis.explain()
-    assert analysis.literals[-len(identifiers) :] == tuple(identifiers)
+    assert analysis.literals[-len(identifiers) :] == tuple(_utf16(i) for i in identifiers)
 
 
 @given(
@@ -245,7 +250,7 @@ def test_drilldown_query_binds_and_round_trips(
     )
     analysis = service.analyse(text)
     assert analysis.errors == (), analysis.explain()
-    assert analysis.literals == (*identifiers, value)
+    assert analysis.literals == tuple(_utf16(v) for v in (*identifiers, value))
 
 
 def test_kql_string_rejects_non_strings() -> None:

@@ -67,7 +67,7 @@ def test_security_event_4688_host_and_admin(tmp_path: Path, sample_data_dir: Pat
                 "properties": {"accountName": "MSTICAdmin", "ntDomain": "MSTICAlertsWin1"},
             },
         ],
-        datetime(2019, 2, 15, 14, 0, tzinfo=UTC),
+        datetime(2019, 2, 15, 15, 0, tzinfo=UTC),  # after the last row (14:32)
     )
     report = run_lookup(payload, LocalBackend(ws), settings=Settings())
     check_report(report)

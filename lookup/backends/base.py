@@ -98,7 +98,9 @@ class CountRow:
     """Rows in one bin for one value of one column, for one entity in one entity column.
 
     ``value`` is the column value as text (Kusto ``tostring``); null and empty values are
-    not counted. ``bin_start`` is aligned like Kusto's ``bin()``.
+    not counted. ``bin_start`` is ``window.start + k * window.step`` of the group's window:
+    windows end at the alert by default, so they are not epoch-aligned (in KQL:
+    ``bin_at(TimeGenerated, step, window.start)``, not ``bin()``).
     """
 
     entity_key: str

@@ -306,7 +306,8 @@ def counts_query(request: CountsRequest, column_types: Mapping[str, str]) -> LaQ
             f"    ({kql_identifier(request.table)}"
             f" | where {_time_filter(window.start, window.end)}"
             f" | where {has_terms(group.entity_column, group.identifiers, column_types)}"
-            f" | extend {g} = {index}, {b} = bin({time}, {kql_timespan(window.step)}))"
+            f" | extend {g} = {index}, {b} = bin_at({time}, {kql_timespan(window.step)},"
+            f" {kql_datetime(window.start)}))"
         )
     values = ", ".join(f"tostring({kql_identifier(column)})" for column in request.columns)
     lines = [

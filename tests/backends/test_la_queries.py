@@ -204,11 +204,13 @@ def test_counts_query_text_one_leg_per_group_with_its_own_window_and_step() -> N
         "    (SigninLogs | where TimeGenerated >= datetime(2024-04-30T00:00:00.000000Z)"
         " and TimeGenerated < datetime(2024-05-15T00:00:00.000000Z)"
         ' | where UserPrincipalName has "jdoe@contoso.com"'
-        " | extend __alg = 0, __alb = bin(TimeGenerated, 1d)),\n"
+        " | extend __alg = 0, __alb = bin_at(TimeGenerated, 1d,"
+        " datetime(2024-04-30T00:00:00.000000Z))),\n"
         "    (SigninLogs | where TimeGenerated >= datetime(2024-05-11T09:00:00.000000Z)"
         " and TimeGenerated < datetime(2024-05-14T10:00:00.000000Z)"
         ' | where IPAddress has_any ("10.1.2.3", "10.1.2.4")'
-        " | extend __alg = 1, __alb = bin(TimeGenerated, 1h))\n"
+        " | extend __alg = 1, __alb = bin_at(TimeGenerated, 1h,"
+        " datetime(2024-05-11T09:00:00.000000Z)))\n"
         "| project __alg, __alb, __alv = pack_array(tostring(AppDisplayName),"
         " tostring(ResultType))\n"
         "| mv-expand with_itemindex=__alc __alv to typeof(string)\n"

@@ -166,7 +166,7 @@ def _candidates(table: Table) -> tuple[str, ...]:
 def _shapes(tables: list[Table]) -> Iterator[tuple[str, str]]:
     yield "usage", usage_tables_query(*SCAN).text
     known = [t.name for t in tables]
-    yield "schema all", schema_query([*known, "Missing_CL"], *SCAN).text
+    yield "schema all", schema_query([*known, "Missing_CL"]).text
     yield "schema odd", schema_query(["Odd_CL", "where"]).text
     for table in tables:
         probes = _probes(table)

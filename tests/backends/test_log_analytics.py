@@ -134,6 +134,7 @@ def fake_workspace(workspace_dir: Path) -> FakeWorkspace:
 def fake_server(fake_workspace: FakeWorkspace) -> Iterator[FakeLogAnalytics]:
     with serve({WORKSPACE_ID: fake_workspace}) as fake:
         yield fake
+    fake_workspace.close()
 
 
 @pytest.fixture

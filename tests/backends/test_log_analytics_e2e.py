@@ -4,7 +4,7 @@ backend on the same workspace files: same anomalies, same scores; faults leave a
 from __future__ import annotations
 
 import html
-import time
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +15,7 @@ from fakes.log_analytics import (
     FakeLogAnalytics,
     FakeWorkspace,
     Fault,
+    RecordedRequest,
     language_service_tables,
     make_client,
     parse_timespan,
@@ -23,7 +24,7 @@ from fakes.log_analytics import (
 from kusto.language_service import shared_service, usage_table
 
 from lookup.backends.local import LocalBackend
-from lookup.backends.log_analytics import LogAnalyticsBackend, RetrySchedule
+from lookup.backends.log_analytics import LogAnalyticsBackend, RetrySchedule, query_printer
 from lookup.demo import WORKSPACE_ID, DemoScenario, build_demo_workspace
 from lookup.engine import run_lookup
 from lookup.models import Anomaly
@@ -56,6 +57,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 def server(world: World) -> Iterator[FakeLogAnalytics]:
     with serve({WORKSPACE_ID: world.workspace}) as fake:
         yield fake
+    world.workspace.close()
 
 
 @pytest.fixture
@@ -92,12 +94,26 @@ def _key(anomaly: Anomaly) -> tuple[object, ...]:
     )
 
 
-def test_same_anomalies_and_scores_as_the_local_backend(
-    world: World, fake: FakeLogAnalytics
-) -> None:
+@dataclass(frozen=True)
+class Run:
+    report: Report
+    requests: list[RecordedRequest]
+    printed: str
+
+
+@pytest.fixture(scope="module")
+def clean_run(world: World, server: FakeLogAnalytics) -> Run:
+    """One fault-free lookup over Log Analytics, shared by the tests that only read it."""
+    server.clear()
+    stream = io.StringIO()
     settings = Settings()
-    report = run_lookup(world.scenario.incident, _backend(fake, settings), settings=settings)
-    local = world.local_report
+    backend = _backend(server, settings, on_query=query_printer(stream))
+    report = run_lookup(world.scenario.incident, backend, settings=settings)
+    return Run(report, list(server.requests), stream.getvalue())
+
+
+def test_same_anomalies_and_scores_as_the_local_backend(world: World, clean_run: Run) -> None:
+    report, local = clean_run.report, world.local_report
     assert len(local.anomalies) >= 5
     assert [_key(a) for a in report.anomalies] == [_key(a) for a in local.anomalies]
     for ours, theirs in zip(report.anomalies, local.anomalies, strict=True):
@@ -116,26 +132,23 @@ def test_same_anomalies_and_scores_as_the_local_backend(
         assert differ <= retyped, ours_t.table
 
 
-def test_two_queries_per_table_plus_discovery(world: World, fake: FakeLogAnalytics) -> None:
-    settings = Settings()
-    backend = _backend(fake, settings)
-    report = run_lookup(world.scenario.incident, backend, settings=settings)
+def test_two_queries_per_table_plus_discovery(clean_run: Run) -> None:
+    report = clean_run.report
     analysed = [t for t in report.tables if t.status in {"ok", "partial"}]
     no_match = [t for t in report.tables if t.status == "no_match"]
     # Usage (1) + per analysed table profile and counts (2) + per unmatched table profile (1).
     assert report.stats.queries == 1 + 2 * len(analysed) + len(no_match)
-    assert len(fake.requests) == report.stats.queries
+    assert len(clean_run.requests) == report.stats.queries
     assert report.stats.retries == 0
 
 
-def test_every_timespan_is_the_analysis_window(world: World, fake: FakeLogAnalytics) -> None:
+def test_every_timespan_is_the_analysis_window(world: World, clean_run: Run) -> None:
     settings = Settings()
-    run_lookup(world.scenario.incident, _backend(fake, settings), settings=settings)
     alert = world.scenario.alert_time
     daily = daily_window(alert, settings.lookback_days)
     hourly = hourly_window(alert, settings.hourly_lookback_hours)
     scan = (min(daily.start, hourly.start), max(daily.end, hourly.end))
-    for request in fake.requests:
+    for request in clean_run.requests:
         window = parse_timespan(request.timespan)
         assert window is not None
         if "mv-expand" in request.query:
@@ -146,17 +159,22 @@ def test_every_timespan_is_the_analysis_window(world: World, fake: FakeLogAnalyt
 
 
 def test_every_query_of_the_lookup_binds_in_the_language_service(
-    world: World, fake: FakeLogAnalytics
+    world: World, clean_run: Run
 ) -> None:
-    settings = Settings()
-    run_lookup(world.scenario.incident, _backend(fake, settings), settings=settings)
     service = shared_service()
     service.set_tables(
         [usage_table(), *language_service_tables(world.workspace, world.workspace.tables)]
     )
-    for request in fake.requests:
+    for request in clean_run.requests:
         analysis = service.analyse(request.query)
         assert analysis.errors == (), analysis.explain()
+
+
+def test_show_queries_listener_sees_every_query(clean_run: Run) -> None:
+    printed = clean_run.printed
+    assert printed.count("// ") == clean_run.report.stats.queries
+    for request in clean_run.requests:
+        assert request.query in printed
 
 
 def test_faults_are_retried_marked_and_reported(world: World, fake: FakeLogAnalytics) -> None:
@@ -201,23 +219,6 @@ def test_time_budget_skips_the_rest_and_nothing_hangs(
     assert "time budget" in report.tables[0].error
     comment = html.unescape(render(report, "html"))
     assert "skipped" in comment.lower()
-
-
-def test_show_queries_listener_sees_every_query(world: World, fake: FakeLogAnalytics) -> None:
-    import io
-
-    from lookup.backends.log_analytics import query_printer
-
-    stream = io.StringIO()
-    settings = Settings()
-    backend = _backend(fake, settings, on_query=query_printer(stream))
-    started = time.monotonic()
-    report = run_lookup(world.scenario.incident, backend, settings=settings)
-    assert time.monotonic() >= started
-    printed = stream.getvalue()
-    assert printed.count("\n// ") + printed.startswith("// ") == report.stats.queries
-    for request in fake.requests:
-        assert request.query in printed
 
 
 def test_local_report_of_the_demo_finds_the_planted_attack(world: World) -> None:

@@ -188,6 +188,11 @@ class FakeWorkspace:
                     '"Solution" VARCHAR, "Type" VARCHAR)'
                 )
 
+    def close(self) -> None:
+        """Release the DuckDB connection."""
+        with self._lock:
+            self._con.close()
+
     def schema(self, table: str) -> list[tuple[str, str]]:
         """(column, KQL type) of a table, for the language-service database."""
         with self._lock:
@@ -347,6 +352,10 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if fault is not None and fault.kind == "slow":
                 fake.wake.wait(fault.delay)
+                if fake.closing:
+                    status = 503
+                    self._error(503, "ServiceUnavailable", "the endpoint is shutting down")
+                    return
             if fault is not None and fault.kind == "throttle":
                 status = 429
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
@@ -403,7 +412,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+    # Handler threads are joined on close: none may run DuckDB while the interpreter exits.
+    daemon_threads = False
+    block_on_close = True
     fake: FakeLogAnalytics
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -425,6 +436,7 @@ class FakeLogAnalytics:
     faults: list[Fault] = field(default_factory=list)
     #: Set to cut slow answers short (between tests and at shutdown).
     wake: threading.Event = field(default_factory=threading.Event)
+    closing: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
     in_flight: int = 0
     peak_in_flight: int = 0
@@ -487,6 +499,7 @@ def serve(workspaces: dict[str, FakeWorkspace]) -> Iterator[FakeLogAnalytics]:
         try:
             yield fake
         finally:
+            fake.closing = True
             fake.wake.set()
             server.shutdown()
             server.server_close()

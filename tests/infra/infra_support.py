@@ -81,6 +81,18 @@ def flatten_access(node: Any) -> PropertyRef | None:
     return PropertyRef(base=left, path=tuple(path))
 
 
+def ref(node: Any) -> tuple[Any, tuple[str, ...]] | None:
+    """``a.b.c`` as ``("a", ("b", "c"))``; ``None`` when ``node`` is not a property access."""
+    access = flatten_access(node)
+    return None if access is None else (access.base, access.path)
+
+
+def call_name(node: Any) -> str | None:
+    """The name of the function ``node`` calls, or ``None``."""
+    call = as_call(node)
+    return None if call is None else call.name
+
+
 def as_call(node: Any) -> Call | None:
     """The function call ``node`` is, or ``None``."""
     if isinstance(node, dict) and "function" in node:
@@ -181,7 +193,7 @@ class Template:
 # ------------------------------------------------------------------ tiny Bicep evaluator
 
 
-class Unsupported(Exception):
+class UnsupportedExpressionError(Exception):
     """An expression outside the small subset :func:`evaluate` understands."""
 
 
@@ -220,7 +232,7 @@ def evaluate(template: Template, node: Any, params: dict[str, Any]) -> Any:
         if call.name == "resource_id":
             # Symbolic: the caller compares with the text it expects.
             return f"resourceId({', '.join(str(arg) for arg in call.args.values() if arg)})"
-        raise Unsupported(call.name)
+        raise UnsupportedExpressionError(call.name)
     if isinstance(node, dict) and "operator" in node:
         op = node["operator"]
         operands = op["operands"]
@@ -232,10 +244,10 @@ def evaluate(template: Template, node: Any, params: dict[str, Any]) -> Any:
             condition = evaluate(template, operands["condition"], params)
             branch = "true_value" if condition else "false_value"
             return evaluate(template, operands[branch], params)
-        raise Unsupported(op["type"])
+        raise UnsupportedExpressionError(op["type"])
     if isinstance(node, dict):
         return {key: evaluate(template, value, params) for key, value in node.items()}
-    raise Unsupported(repr(node))
+    raise UnsupportedExpressionError(repr(node))
 
 
 # -------------------------------------------------------------- function_app.py registry

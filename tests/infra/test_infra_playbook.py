@@ -16,9 +16,9 @@ from infra_support import (
     HttpFunction,
     Template,
     as_call,
-    flatten_access,
     http_functions,
     module_using,
+    ref,
     route_prefix,
     unquoted_keys,
 )
@@ -98,7 +98,8 @@ def test_run_after_forms_a_chain_from_the_trigger(actions: dict[str, Any]) -> No
         for previous, statuses in (action.get("runAfter") or {}).items():
             assert previous in actions and previous != name, f"{name} runs after {previous}"
             assert set(statuses) <= RUN_AFTER_STATUSES and statuses, name
-    order, done = [], set()
+    order: list[str] = []
+    done: set[str] = set()
     while len(order) < len(actions):
         ready = [
             n for n, a in actions.items() if n not in done and set(a.get("runAfter") or {}) <= done
@@ -260,7 +261,7 @@ def test_sentinel_connection_uses_the_managed_identity(
     assert sentinel["connectionProperties"] == {
         "authentication": {"type": "ManagedServiceIdentity"}
     }
-    assert flatten_access(sentinel["connectionId"]).base == connection_symbol
+    assert ref(sentinel["connectionId"]) == (connection_symbol, ("id",))
     assert playbook.resolve(sentinel["id"]) == api_id
 
 
@@ -271,16 +272,16 @@ def test_playbook_targets_the_deployed_function(
 ) -> None:
     function_symbol, _ = module_using(main_template, "app/function-app.bicep")
     _, playbook = module_using(main_template, "playbook/playbook.bicep")
-    host = flatten_access(playbook["params"]["functionHostName"])
-    assert (host.base, host.path) == (function_symbol, ("outputs", "defaultHostName"))
-    name = flatten_access(playbook["params"]["functionAppName"])
-    assert (name.base, name.path) == (function_symbol, ("outputs", "name"))
+    assert ref(playbook["params"]["functionHostName"]) == (
+        function_symbol,
+        ("outputs", "defaultHostName"),
+    )
+    assert ref(playbook["params"]["functionAppName"]) == (function_symbol, ("outputs", "name"))
     params = unquoted_keys(workflow_resource["properties"]["parameters"])
     assert params["functionHostName"] == {"value": "functionHostName"}
     url = as_call(params["functionAppManagementUrl"]["value"])
     assert url is not None and url.name == "uri"
-    relative = flatten_access(url.args["relative_uri"])
-    assert (relative.base, relative.path) == ("functionApp", ("id",))
+    assert ref(url.args["relative_uri"]) == ("functionApp", ("id",))
     bicep = templates["playbook/playbook.bicep"]
     assert bicep.resources["functionApp"]["existing"] is True
     assert bicep.resources["functionApp"]["config"]["name"] == "functionAppName"

@@ -1,0 +1,60 @@
+"""One scale measurement in a fresh process: ``python -m bench.scale_child DIR ENTITIES``.
+
+Prints one JSON object: the end-to-end seconds of the lookup (opening the workspace with
+``LocalBackend`` and ``run_lookup`` on the demo incident with ENTITIES entities), the
+process's peak resident memory, and what the lookup did.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+
+def _rss_mib() -> float:
+    # Linux reports ru_maxrss in KiB.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def main(argv: list[str]) -> int:
+    directory, entities = argv[0], int(argv[1])
+    started = time.perf_counter()
+    from lookup.backends.local import LocalBackend
+    from lookup.demo import demo_incident_entities
+    from lookup.engine import run_lookup
+    from lookup.settings import Settings
+
+    imported = time.perf_counter()
+    rss_imports = _rss_mib()
+    incident = demo_incident_entities(entities)
+    begin = time.perf_counter()
+    backend = LocalBackend(directory)
+    report = run_lookup(incident, backend, settings=Settings())
+    seconds = time.perf_counter() - begin
+    backend.close()
+    statuses: dict[str, int] = {}
+    for table in report.tables:
+        statuses[table.status] = statuses.get(table.status, 0) + 1
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "import_seconds": imported - started,
+                "peak_rss_mib": _rss_mib(),
+                "rss_after_imports_mib": rss_imports,
+                "queries": report.stats.queries,
+                "series_scored": report.stats.series_scored,
+                "rows_returned": report.stats.rows_returned,
+                "anomalies": len(report.anomalies),
+                "tables": statuses,
+                "entities": len(report.entities),
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

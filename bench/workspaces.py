@@ -1,0 +1,113 @@
+"""Generated workspaces for the scale benchmark, cached under ``bench/.data/``.
+
+A workspace is keyed by (rows, tables, seed) and by a hash of ``lookup/demo.py`` (the
+generator), so a re-run reuses it and a generator change rebuilds it. Up to 1M rows the
+demo generator writes it directly (5 Sentinel tables; for 20 tables half the rows go to 15
+custom ``_CL`` tables from :func:`lookup.demo.add_custom_tables`). Larger sizes copy the 1M
+workspace's background rows with :func:`lookup.demo.grow_workspace` (DuckDB, a few million
+rows per second): the demo generator itself writes about 50k rows per second, too slow for
+30M rows within the harness's time budget. The incident's own rows are never copied, so
+every size holds the same story and the lookup finds the same anomalies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import lookup.demo as demo
+
+BASE_ROWS = 1_000_000
+SPILL_PREFIX = "."
+
+
+def generator_version() -> str:
+    """A short hash of the generator's source: cached workspaces follow its changes."""
+    source = Path(demo.__file__).read_bytes()
+    return hashlib.sha256(source).hexdigest()[:10]
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A generated workspace on disk."""
+
+    key: str
+    path: str
+    rows: dict[str, int]
+    total_rows: int
+    parquet_bytes: int
+    generation_seconds: float
+    method: str
+
+    @property
+    def directory(self) -> Path:
+        return Path(self.path)
+
+
+def _size(directory: Path) -> int:
+    return sum(p.stat().st_size for p in directory.glob("*.parquet"))
+
+
+def prune(cache: Path, keep_version: str) -> None:
+    """Delete cached scale workspaces built by another generator version."""
+    if not cache.is_dir():
+        return
+    for path in cache.iterdir():
+        if path.name.startswith("scale-") and keep_version not in path.name:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
+def scale_workspace(
+    cache: Path, rows: int, tables: int, *, seed: int = 7, log: Callable[[str], None] = print
+) -> Workspace:
+    """The cached workspace with about ``rows`` rows in ``tables`` tables (5 or more)."""
+    if tables < 5:
+        raise ValueError("scale workspaces have the demo's 5 tables and optional custom ones")
+    version = generator_version()
+    key = f"scale-r{rows}-t{tables}-s{seed}-{version}"
+    path = cache / key
+    meta = cache / f"{key}.json"
+    if meta.is_file() and path.is_dir():
+        return Workspace(**json.loads(meta.read_text()))
+    cache.mkdir(parents=True, exist_ok=True)
+    partial = cache / f"{key}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    started = time.perf_counter()
+    if rows <= BASE_ROWS:
+        log(f"generating {rows:,} rows in {tables} tables (demo generator)")
+        own = rows if tables == 5 else rows // 2
+        scenario = demo.build_demo_workspace(partial, total_rows=own, seed=seed)
+        counts = dict(scenario.rows)
+        if tables > 5:
+            extra = tables - 5
+            counts |= demo.add_custom_tables(
+                partial, extra, (rows - own) // extra, seed=seed, alert_time=scenario.alert_time
+            )
+        method = "demo generator" + (" + add_custom_tables" if tables > 5 else "")
+    else:
+        base = scale_workspace(cache, BASE_ROWS, tables, seed=seed, log=log)
+        factor = max(1, round(rows / base.total_rows))
+        log(f"growing {base.total_rows:,} rows x{factor} into {tables} tables (grow_workspace)")
+        counts = demo.grow_workspace(base.directory, partial, factor=factor)
+        method = f"grow_workspace x{factor} of the {BASE_ROWS:,}-row workspace"
+    shutil.rmtree(path, ignore_errors=True)
+    partial.rename(path)
+    workspace = Workspace(
+        key=key,
+        path=str(path),
+        rows=counts,
+        total_rows=sum(counts.values()),
+        parquet_bytes=_size(path),
+        generation_seconds=round(time.perf_counter() - started, 2),
+        method=method,
+    )
+    meta.write_text(json.dumps(asdict(workspace), indent=1))
+    return workspace

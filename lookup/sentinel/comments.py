@@ -1,0 +1,337 @@
+"""Sentinel write-back: the enrichment comment on the incident, and the incident's entities.
+
+Both go through ``azure-mgmt-securityinsight``'s :class:`SecurityInsights` client, which
+tests point at a local fake ARM endpoint.
+
+**Idempotent comments.** The comment is written with ``PUT .../incidents/{id}/comments/
+{commentId}`` (create-or-update) under a comment id derived from the incident alone
+(:func:`comment_id_for`), so a queue retry, a Logic App retry or a re-run on an incident
+update overwrites the previous enrichment instead of adding a comment (an incident holds at
+most 100).
+
+**API version.** azure-mgmt-securityinsight 1.0.0 (the last stable release, 2022) stores a
+client-level ``api_version`` in its configuration but every operation reads only its own
+``api_version`` keyword and otherwise sends ``2021-10-01``. So the version is passed on each
+call (:attr:`SentinelIncidents.api_version`, from ``ANOMALY_LOOKUP_SENTINEL_API_VERSION``).
+
+**Retries.** The client's azure-core ``RetryPolicy`` retries 408, 429, 500, 502, 503 and 504
+and honours ``Retry-After``; the function app configures its counts
+(:data:`ARM_RETRY_SETTINGS`). ``list-entities`` is a read-only ``POST``, which azure-core
+would not retry on 429/502 without ``Retry-After``: it is added to the retried methods for
+that call. What still fails is raised as :class:`~lookup.errors.SinkError` (with the HTTP
+status), logged, and left to the queue to retry.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from lookup.errors import PayloadError, SinkError
+from lookup.models import Incident
+from lookup.observability import log_event
+
+if TYPE_CHECKING:
+    from azure.mgmt.securityinsight import SecurityInsights
+
+log = logging.getLogger(__name__)
+
+#: Namespace of the comment ids (a fixed, random UUID; changing it orphans every comment
+#: already written, which a re-run would then duplicate).
+COMMENT_ID_NAMESPACE = uuid.UUID("6b6e72de-2375-4dd4-82d6-b9e75eba5fa4")
+#: Bumped only if a new comment must be written beside the old one instead of over it.
+COMMENT_ID_SCHEME = "anomaly-lookup|v1"
+#: Sentinel refuses comments longer than this (characters).
+MAX_COMMENT_CHARS = 30_000
+
+#: The role the function's identity needs on the workspace: comments, list entities and
+#: Log Analytics query rights in one (built-in role id 3e150937-b8fe-4cfb-8069-0eaf05ecd056).
+RESPONDER_ROLE = "Microsoft Sentinel Responder"
+RESPONDER_ROLE_ID = "3e150937-b8fe-4cfb-8069-0eaf05ecd056"
+
+#: azure-core retry keywords for the management client: 5 retries, exponential backoff
+#: from 1 s (the first retry is immediate, as azure-core does it), at most 60 s apart;
+#: ``Retry-After`` wins when ARM sends it.
+ARM_RETRY_SETTINGS: Mapping[str, Any] = {
+    "retry_total": 5,
+    "retry_backoff_factor": 1.0,
+    "retry_backoff_max": 60,
+}
+_RETRIED_METHODS = frozenset({"HEAD", "GET", "PUT", "DELETE", "OPTIONS", "TRACE", "POST"})
+
+# ARM path segments: names of subscriptions, groups, workspaces and incidents. Anything with
+# a slash, a dot-only name, a query or a fragment would change which resource the URL names.
+_SEGMENT = re.compile(r"^[\w.()\-]{1,256}$")
+_WORKSPACE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]{2,62}$")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class IncidentRef:
+    """The ARM coordinates of one incident: where its comments and entities live.
+
+    Every coordinate is checked on construction (:class:`~lookup.errors.PayloadError`
+    naming the payload field it comes from), so none can redirect the URL built from it.
+    """
+
+    subscription_id: str
+    resource_group: str
+    workspace_name: str
+    incident_id: str
+
+    @property
+    def workspace_arm_id(self) -> str:
+        """The workspace's ARM resource id."""
+        return (
+            f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+            f"/providers/Microsoft.OperationalInsights/workspaces/{self.workspace_name}"
+        )
+
+    @property
+    def arm_id(self) -> str:
+        """The incident's ARM resource id, in the REST API's spelling."""
+        return (
+            f"{self.workspace_arm_id}/providers/Microsoft.SecurityInsights"
+            f"/incidents/{self.incident_id}"
+        )
+
+    @classmethod
+    def from_incident(cls, incident: Incident) -> IncidentRef:
+        """The coordinates of a parsed incident.
+
+        The incident id is the incident's ``name`` (else the last segment of its ARM id);
+        subscription, group and workspace come from ``workspaceInfo`` or the ARM id.
+
+        Raises:
+            PayloadError: a coordinate is missing or is not a valid ARM name. ``field``
+                names the payload field to fix (``object.id``, ``workspaceInfo.*``).
+        """
+        workspace = incident.workspace
+        if not incident.arm_id:
+            raise PayloadError(
+                "object.id",
+                "missing: the incident's ARM id (object.id of the incident trigger body, id of "
+                "a REST incident) is needed to comment on it; an alert alone has no incident",
+            )
+        incident_id = incident.name or incident.arm_id.rstrip("/").rsplit("/", 1)[-1]
+        return cls(
+            workspace.subscription_id or "",
+            workspace.resource_group or "",
+            workspace.workspace_name or "",
+            incident_id,
+        )
+
+    def __post_init__(self) -> None:
+        _checked("workspaceInfo.SubscriptionId", self.subscription_id, _SEGMENT)
+        _checked("workspaceInfo.ResourceGroupName", self.resource_group, _SEGMENT)
+        _checked("workspaceInfo.WorkspaceName", self.workspace_name, _WORKSPACE_NAME)
+        _checked("object.name", self.incident_id, _SEGMENT)
+
+
+def _checked(field: str, value: str, pattern: re.Pattern[str]) -> None:
+    if not value:
+        raise PayloadError(
+            field,
+            "missing: needed to comment on the incident (give workspaceInfo, or an incident "
+            "ARM id with its subscription, resource group and workspace)",
+        )
+    if not pattern.match(value) or set(value) <= {"."}:
+        raise PayloadError(field, f"not a valid Azure resource name: {value[:80]!r}")
+
+
+def comment_id_for(ref: IncidentRef) -> str:
+    """The comment id of the enrichment comment of an incident: stable across runs.
+
+    ``uuid5(COMMENT_ID_NAMESPACE, "<incident ARM id, lowercased>|anomaly-lookup|v1")``, the
+    ARM id being rebuilt from the coordinates so the trigger body's ``.../Incidents/...``
+    and the REST API's ``.../incidents/...`` spellings give the same id.
+    """
+    return str(uuid.uuid5(COMMENT_ID_NAMESPACE, f"{ref.arm_id.lower()}|{COMMENT_ID_SCHEME}"))
+
+
+@dataclass(frozen=True)
+class CommentWrite:
+    """The outcome of one comment PUT."""
+
+    comment_id: str
+    status: int
+    chars: int
+
+    @property
+    def created(self) -> bool:
+        """``True`` for a new comment (201), ``False`` when an earlier one was replaced."""
+        return self.status == 201
+
+
+class SentinelIncidents:
+    """Comment on incidents and list their entities through a :class:`SecurityInsights`."""
+
+    def __init__(self, client: SecurityInsights, *, api_version: str) -> None:
+        """Wrap ``client`` (with its credential, endpoint and retry policy).
+
+        Args:
+            client: the management client for the incident's subscription.
+            api_version: the Microsoft.SecurityInsights REST version sent on every call.
+        """
+        self.client = client
+        self.api_version = api_version
+
+    def write_comment(self, ref: IncidentRef, message: str) -> CommentWrite:
+        """Create or overwrite the enrichment comment of the incident.
+
+        Raises:
+            SinkError: the message is too long, or ARM refused or kept failing; ``status``
+                is the HTTP status (403: the identity lacks the Responder role).
+        """
+        from azure.mgmt.securityinsight.models import IncidentComment
+
+        if len(message) > MAX_COMMENT_CHARS:
+            raise SinkError(
+                f"the comment has {len(message):,} characters; Sentinel accepts at most "
+                f"{MAX_COMMENT_CHARS:,}"
+            )
+        comment_id = comment_id_for(ref)
+
+        def status_of(pipeline_response: Any, _deserialized: Any, _headers: Any) -> int:
+            return int(pipeline_response.http_response.status_code)
+
+        status = self._call(
+            "write the incident comment",
+            ref,
+            # ``cls`` replaces the deserialized comment with the HTTP status.
+            lambda: cast(
+                int,
+                self.client.incident_comments.create_or_update(
+                    ref.resource_group,
+                    ref.workspace_name,
+                    ref.incident_id,
+                    comment_id,
+                    IncidentComment(message=message),
+                    api_version=self.api_version,
+                    cls=status_of,
+                ),
+            ),
+        )
+        return CommentWrite(comment_id, status, len(message))
+
+    def comment_exists(self, ref: IncidentRef) -> bool:
+        """Whether the incident already has its enrichment comment (any content).
+
+        Raises:
+            SinkError: ARM refused or kept failing (404 for the comment is ``False``).
+        """
+        from azure.core.exceptions import ResourceNotFoundError
+
+        def get() -> bool:
+            try:
+                self.client.incident_comments.get(
+                    ref.resource_group,
+                    ref.workspace_name,
+                    ref.incident_id,
+                    comment_id_for(ref),
+                    api_version=self.api_version,
+                )
+            except ResourceNotFoundError:
+                return False
+            return True
+
+        return self._call("read the incident comment", ref, get)
+
+    def list_entities(self, ref: IncidentRef) -> dict[str, Any]:
+        """The incident's entities as the API returns them (``{"entities", "metaData"}``).
+
+        The raw JSON is returned rather than the SDK's models: the 2022 models predate
+        entity fields Sentinel added since (``userPrincipalName``, ...), which the
+        payload parser reads.
+
+        Raises:
+            SinkError: ARM refused or kept failing (403: the Responder role is missing).
+        """
+
+        def raw_json(pipeline_response: Any, _deserialized: Any, _headers: Any) -> Any:
+            try:
+                return json.loads(pipeline_response.http_response.text())
+            except ValueError as exc:
+                raise SinkError(f"the list-entities answer is not JSON: {exc}") from exc
+
+        body = self._call(
+            "list the incident's entities",
+            ref,
+            lambda: self.client.incidents.list_entities(
+                ref.resource_group,
+                ref.workspace_name,
+                ref.incident_id,
+                api_version=self.api_version,
+                cls=raw_json,
+                retry_on_methods=_RETRIED_METHODS,
+            ),
+        )
+        if not isinstance(body, dict) or not isinstance(body.get("entities", []), list):
+            raise SinkError("the list-entities answer is not a JSON object with an entities array")
+        return body
+
+    def _call(self, action: str, ref: IncidentRef, call: Callable[[], T]) -> T:
+        from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError
+
+        try:
+            return call()
+        except HttpResponseError as exc:
+            status = exc.status_code
+            error = SinkError(_http_failure(action, ref, status, exc), status=status)
+            log_event(
+                log,
+                logging.ERROR,
+                "sentinel call failed",
+                action=action,
+                incident=ref.arm_id,
+                status=status,
+                missing_role=RESPONDER_ROLE if status == 403 else None,
+                scope=ref.workspace_arm_id if status == 403 else None,
+                reason=str(error),
+            )
+            raise error from exc
+        except ClientAuthenticationError as exc:  # the credential itself failed (no token)
+            error = SinkError(f"cannot {action}: no token for Azure Resource Manager: {exc}")
+            log_event(log, logging.ERROR, "sentinel call failed", action=action, reason=str(error))
+            raise error from exc
+        except AzureError as exc:  # connection failures, after the client's retries
+            error = SinkError(f"cannot {action}: {type(exc).__name__}: {exc}")
+            log_event(log, logging.ERROR, "sentinel call failed", action=action, reason=str(error))
+            raise error from exc
+
+
+def _http_failure(action: str, ref: IncidentRef, status: int | None, exc: Any) -> str:
+    detail = _arm_error_text(exc)
+    if status == 403:
+        return (
+            f"cannot {action}: HTTP 403 Forbidden: the function's identity needs the "
+            f"{RESPONDER_ROLE} role (role id {RESPONDER_ROLE_ID}) on the workspace "
+            f"{ref.workspace_arm_id} (or its resource group). ARM said: {detail}"
+        )
+    if status == 401:
+        return f"cannot {action}: HTTP 401: ARM refused the token: {detail}"
+    if status == 404:
+        return (
+            f"cannot {action}: HTTP 404: incident {ref.incident_id} not found in workspace "
+            f"{ref.workspace_arm_id} (deleted, or a wrong workspace): {detail}"
+        )
+    if status == 429 or (status is not None and status >= 500):
+        return f"cannot {action}: HTTP {status} after the client's retries: {detail}"
+    return f"cannot {action}: HTTP {status}: {detail}"
+
+
+def _arm_error_text(exc: Any) -> str:
+    error = getattr(exc, "error", None)
+    code = getattr(error, "code", None)
+    message = getattr(error, "message", None)
+    if message:
+        text = f"{code}: {message}" if code else str(message)
+    else:
+        text = str(getattr(exc, "reason", None) or exc)
+    return text[:600]
