@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit install-dev bench clean
+.PHONY: demo test lint typecheck unit install-dev test-deps bench clean
 
 # The demo needs only the local extras (numpy + DuckDB).
 $(VENV)/.demo-installed: pyproject.toml
@@ -30,8 +30,18 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy
 
+# npm packages of the tests (Microsoft's Kusto language service), from the lock file.
+tests/kusto/node_modules/.package-lock.json: tests/kusto/package-lock.json
+	cd tests/kusto && npm ci --no-audit --no-fund --loglevel=error
+
+# checkov lives in its own virtualenv (its pinned dependencies would clash with ours).
+.venv-checkov/bin/checkov:
+	bash scripts/checkov.sh --install-only
+
+test-deps: install-dev tests/kusto/node_modules/.package-lock.json .venv-checkov/bin/checkov
+
 # pytest exits 5 when it collects no test: make treats that as a failure, as it should.
-unit: install-dev
+unit: test-deps
 	$(BIN)/pytest
 
 test: lint typecheck unit
@@ -40,4 +50,4 @@ bench: $(VENV)/.demo-installed
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-checkov tests/kusto/node_modules demo-output .pytest_cache .mypy_cache .ruff_cache

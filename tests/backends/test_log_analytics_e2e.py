@@ -115,6 +115,9 @@ def clean_run(world: World, server: FakeLogAnalytics) -> Run:
 def test_same_anomalies_and_scores_as_the_local_backend(world: World, clean_run: Run) -> None:
     report, local = clean_run.report, world.local_report
     assert len(local.anomalies) >= 5
+    assert [(t.table, t.status, t.error) for t in report.tables] == [
+        (t.table, t.status, t.error) for t in local.tables
+    ]
     assert [_key(a) for a in report.anomalies] == [_key(a) for a in local.anomalies]
     for ours, theirs in zip(report.anomalies, local.anomalies, strict=True):
         assert ours.score == pytest.approx(theirs.score, abs=1e-9)
