@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.notebook import NotebookReplay
+from bench.notebook import EntityRun, NotebookReplay
 from bench.profiles import DetectionSet, Profile
 from bench.recording import (
     RecordingBackend,
@@ -45,6 +45,7 @@ from bench.recording import (
     series_from_records,
 )
 from bench.stl import msticpy_stl
+from bench.workspaces import GENERATED_SECONDS
 from lookup.backends.local import LocalBackend
 from lookup.demo import DemoScenario, Injected, build_detection_workspace
 from lookup.engine import run_lookup
@@ -190,6 +191,49 @@ def diagnose(
     return best[1]
 
 
+def _notebook_reason(item: Injected, runs: dict[str, EntityRun]) -> str:
+    """Why the notebook (as shipped) did not report a planted anomaly."""
+    run = runs[item.entity]
+    trace = next((t for t in run.tables if t.table == item.table), None)
+    if trace is None or not trace.found:
+        return "entity not seen in the table within 1 h of the alert (ISENTITYINTABLE)"
+    if run.crashed:
+        return "the entity's run crashed (get_timewindow returned None, bug 2)"
+    if trace.window is None:
+        return "no time window for the table (entity newer than 5 h)"
+    if item.column not in trace.categorical:
+        return "column not categorical over the last day (1% distinct-ratio test)"
+    if trace.window == "1h":
+        return f"new entity: {trace.bins} daily bins only (step 1d always, bug 1)"
+    return "scored below 1.5 or filtered (daily bins ending at the alert, 30-day history)"
+
+
+def _stl_reason(item: Injected, entities: Sequence[Entity], blocks: Sequence[SeriesBlock]) -> str:
+    """Why msticpy's STL method did not report a planted anomaly."""
+    index = next(i for i, e in enumerate(entities) if e.value == item.entity)
+    best: str | None = None
+    for block in blocks:
+        if block.table != item.table:
+            continue
+        period = 24 if block.window.step == timedelta(hours=1) else 7
+        for row, key in enumerate(block.keys):
+            if key[0] != index or key[2] != item.column or key[3] != item.value:
+                continue
+            result = msticpy_stl(block.matrix[row], period)
+            if result.status == "too short":
+                reason = "series shorter than two STL periods"
+            elif result.score <= 3.0:
+                reason = f"z-score of the last point <= 3 ({'hourly' if period == 24 else 'daily'})"
+            elif result.status == "error":
+                reason = "msticpy raises (truncated seasonal 0 at a point scoring > 3)"
+            else:
+                reason = "labelled -1: truncated seasonal < 0 (sign rule)"
+            best = best or reason
+            if result.score > 3.0:
+                best = reason
+    return best or "series not built (same inputs as ours: column/entity not analysed)"
+
+
 def _incident(
     scenario: DemoScenario,
     description: str,
@@ -260,8 +304,10 @@ def _incident(
     shipped: list[tuple[float, list[Key], str]] = []
     fixed: list[tuple[float, list[Key], str]] = []
     runs = []
+    entity_runs: dict[str, EntityRun] = {}
     for entity in entities:
         run = replay.run(notebook_string(entity), incident.alert_time)
+        entity_runs[entity.value] = run
         runs.append(
             {
                 "entity": entity.value,
@@ -287,6 +333,12 @@ def _incident(
             )
     judged["notebook"] = judge(_ranked(shipped), scenario)
     judged["notebook_fixed"] = judge(_ranked(fixed), scenario)
+    results["notebook_miss_reasons"] = dict(
+        Counter(_notebook_reason(item, entity_runs) for item in judged["notebook"].missed)
+    )
+    results["stl_miss_reasons"] = dict(
+        Counter(_stl_reason(item, entities, blocks) for item in judged["msticpy_stl"].missed)
+    )
     results["notebook_runs"] = runs
     results["queries"]["notebook"] = sum(r["queries"] for r in runs)
     results["queries"]["notebook_fixed"] = sum(r["fixed_queries"] for r in runs)
@@ -412,6 +464,11 @@ def run_detection(profile: Profile, cache: Path, log: Callable[[str], None]) -> 
     stl = Counter[str]()
     for item in incidents:
         stl.update(item["stl_series"])
+    notebook_reasons = Counter[str]()
+    stl_reasons = Counter[str]()
+    for item in incidents:
+        notebook_reasons.update(item["notebook_miss_reasons"])
+        stl_reasons.update(item["stl_miss_reasons"])
     for item in incidents:
         item.pop("_judged")
         item.pop("_scenario")
@@ -422,6 +479,8 @@ def run_detection(profile: Profile, cache: Path, log: Callable[[str], None]) -> 
         "notebook_entity_runs": entity_runs,
         "notebook_entity_runs_crashed": crashed,
         "stl_series": dict(stl),
+        "notebook_miss_reasons": dict(notebook_reasons.most_common()),
+        "stl_miss_reasons": dict(stl_reasons.most_common()),
         "rebuilt_series_match_engine": all(i["rebuilt_series_match_engine"] for i in incidents),
         "incidents": incidents,
     }
@@ -445,6 +504,7 @@ def _one_set(
         alert_time=spec.alert_time,
     )
     generated = time.perf_counter() - started
+    GENERATED_SECONDS.append(generated)
     backend = RecordingBackend(LocalBackend(workspace.directory))
     replay = NotebookReplay(workspace.directory)
     try:

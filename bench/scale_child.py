@@ -13,8 +13,19 @@ import sys
 import time
 
 
-def _rss_mib() -> float:
-    # Linux reports ru_maxrss in KiB.
+def _rss_mib(field: str = "VmHWM") -> float:
+    """Peak (``VmHWM``) or current (``VmRSS``) resident memory of this process, in MiB.
+
+    ``/proc/self/status`` describes this program's own memory: ``ru_maxrss`` would not, as
+    Linux carries the parent's peak across fork and exec into the child's.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -27,7 +38,7 @@ def main(argv: list[str]) -> int:
     from lookup.settings import Settings
 
     imported = time.perf_counter()
-    rss_imports = _rss_mib()
+    rss_imports = _rss_mib("VmRSS")
     incident = demo_incident_entities(entities)
     begin = time.perf_counter()
     backend = LocalBackend(directory)

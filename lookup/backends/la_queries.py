@@ -11,8 +11,8 @@ Per table the lookup costs two queries whatever the number of entities and colum
 * :func:`profile_query`: one ``summarize`` over the baseline window: row count, ``dcount``
   per candidate column, and per (entity, column) the hit count and first-seen time.
 * :func:`counts_query`: one ``union`` of one leg per (entity, entity column), each filtered
-  on its own window and binned on its own step, then one ``mv-expand`` over the requested
-  columns and one ``summarize count() by group, column, value, bin``.
+  on its own window and binned on its own step from its own start, then one ``mv-expand``
+  over the requested columns and one ``summarize count() by group, column, value, bin``.
 
 Plus constants per incident: :func:`usage_tables_query` (table discovery from the
 ``Usage`` table, never ``union *``) and :func:`schema_query` (``getschema`` of every table
@@ -290,14 +290,13 @@ def counts_query(request: CountsRequest, column_types: Mapping[str, str]) -> LaQ
     ``bin()`` step (groups may mix ``1d`` and ``1h``). The legs then share one ``mv-expand``
     over the requested columns' text, so null and empty values drop out as the local backend
     drops them, and one ``summarize``. Output columns: ``g`` (group index), ``c`` (column
-    index), ``v`` (value as text), ``b`` (bin start), ``n`` (rows).
+    index), ``v`` (value as text), ``k`` (bin index in the group's window), ``n`` (rows).
     """
     if not request.groups or not request.columns:
         raise ValueError("a counts query needs at least one group and one column")
     referenced = [TIME_COLUMN, *request.columns, *(g.entity_column for g in request.groups)]
     prefix = _scratch_prefix(referenced)
     g, b, v, c = (f"{prefix}{s}" for s in ("g", "b", "v", "c"))
-    time = kql_identifier(TIME_COLUMN)
     legs = []
     for index, group in enumerate(request.groups):
         window = group.window
@@ -306,8 +305,7 @@ def counts_query(request: CountsRequest, column_types: Mapping[str, str]) -> LaQ
             f"    ({kql_identifier(request.table)}"
             f" | where {_time_filter(window.start, window.end)}"
             f" | where {has_terms(group.entity_column, group.identifiers, column_types)}"
-            f" | extend {g} = {index}, {b} = bin_at({time}, {kql_timespan(window.step)},"
-            f" {kql_datetime(window.start)}))"
+            f" | extend {g} = {index}, {b} = {_bin_index(window)})"
         )
     values = ", ".join(f"tostring({kql_identifier(column)})" for column in request.columns)
     lines = [
@@ -316,24 +314,42 @@ def counts_query(request: CountsRequest, column_types: Mapping[str, str]) -> LaQ
         f"| project {g}, {b}, {v} = pack_array({values})",
         f"| mv-expand with_itemindex={c} {v} to typeof(string)",
         f"| where isnotempty({v})",
-        f"| summarize n = count() by g = {g}, c = {c}, v = {v}, b = {b}",
+        f"| summarize n = count() by g = {g}, c = {c}, v = {v}, k = {b}",
     ]
     return LaQuery(f"counts {request.table}", "\n".join(lines), counts_window(request))
 
 
+def _bin_index(window: Window) -> str:
+    """KQL for the index of a row's bin in ``window`` (0 = the oldest bin).
+
+    Bins start at ``window.start``, which the engine anchors on the alert, so they are
+    not epoch-aligned: ``bin_at(TimeGenerated, step, start)`` in Kusto terms. The index form
+    ``bin(TimeGenerated - start, step) / step`` is exact (a whole multiple of the step
+    divided by the step) and is understood by every KQL engine we test against, including
+    duckdb-kql, which has no ``bin_at``.
+    """
+    time = kql_identifier(TIME_COLUMN)
+    step = kql_timespan(window.step)
+    return f"tolong(bin({time} - {kql_datetime(window.start)}, {step}) / {step})"
+
+
 def parse_counts(request: CountsRequest, result: ResultTable, partial: str | None) -> TableCounts:
     """The :class:`TableCounts` from the answer of :func:`counts_query`, sorted."""
-    g_i, c_i, v_i, b_i, n_i = (result.index(name) for name in ("g", "c", "v", "b", "n"))
+    g_i, c_i, v_i, k_i, n_i = (result.index(name) for name in ("g", "c", "v", "k", "n"))
     rows = []
     for row in result.rows:
         group = request.groups[_as_int(row[g_i])]
+        window = group.window
+        index = _as_int(row[k_i])
+        if not 0 <= index < window.bins:
+            raise ValueError(f"bin index {index} outside the {window.bins} bins of the window")
         rows.append(
             CountRow(
                 entity_key=group.entity_key,
                 entity_column=group.entity_column,
                 column=request.columns[_as_int(row[c_i])],
                 value=str(row[v_i]),
-                bin_start=_as_datetime(row[b_i]),
+                bin_start=window.start + window.step * index,
                 count=_as_int(row[n_i]),
             )
         )

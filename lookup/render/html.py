@@ -61,8 +61,7 @@ SPARKLINE_WIDTH = 24
 MAX_LINK_CHARS = 4_000
 
 _HEADER_ROW = (
-    "<tr><th>#</th><th>Score</th><th>Entity</th><th>Table</th><th>Column</th>"
-    "<th>Value</th><th>Actual vs expected</th><th>Series</th><th>Bin (UTC)</th></tr>\n"
+    "<tr><th>#</th><th>Score</th><th>What</th><th>Rows: actual vs expected</th></tr>\n"
 )
 _TABLE_OPEN = "<table>\n" + _HEADER_ROW
 _TABLE_CLOSE = "</table>\n"
@@ -181,6 +180,30 @@ def _t(text: str, limit: int) -> str:
     return _e(display_text(text, limit))
 
 
+_BREAK_AFTER = frozenset("\\/.,;:=&?_-")
+_LONGEST_RUN = 24
+
+
+def _wrappable(text: str, limit: int) -> str:
+    """Like :func:`_t`, with ``<wbr>`` break points inside long unbroken runs.
+
+    Paths, URLs and hashes have no spaces, so a table cell holding one cannot wrap and pushes
+    the counts out of a narrow comment pane. ``<wbr>`` only allows a break; copying the value
+    still gives the exact text (a zero-width space would not).
+    """
+    pieces: list[str] = []
+    current: list[str] = []
+    run = 0
+    for char in display_text(text, limit):
+        current.append(char)
+        run = 0 if char.isspace() else run + 1
+        if char in _BREAK_AFTER or run >= _LONGEST_RUN:
+            pieces.append("".join(current))
+            current, run = [], 0
+    pieces.append("".join(current))
+    return "<wbr>".join(_e(p) for p in pieces if p)
+
+
 def _row_limit(report: Report, max_anomalies: int | None) -> int:
     if max_anomalies is not None:
         if max_anomalies < 0:
@@ -230,7 +253,8 @@ def _head(report: Report, detail: _Detail) -> str:
     lines.append(
         f"Window {_e(fmt_time(window.start, window.step))} to "
         f"{_e(fmt_time(window.end, window.step))} UTC in {_e(step_text(window.step))} bins; "
-        f"the last bin ({_e(fmt_time(window.test_bin_start, window.step))}) is the one tested."
+        f"the last bin ({_e(fmt_time(window.test_bin_start, window.step))} to "
+        f"{_e(fmt_time(window.end, window.step))}) is the one tested."
     )
     parts = ["<p>" + "<br>\n".join(lines) + "</p>\n"]
     incomplete = status_counts(incomplete_tables(report))
@@ -350,21 +374,23 @@ def _render_within(
 
 
 def _row(anomaly: Anomaly, detail: _Detail, link: str | None) -> str:
+    # Four columns, not nine: Sentinel shows comments in a narrow pane, and the value and the
+    # counts are what the analyst reads first.
     rank = str(int(anomaly.rank))
     if link is not None:
         rank = f'<a href="{_e(link)}">{rank}</a>'
-    cells = (
-        rank,
-        _e(fmt_score(anomaly.score)),
-        _t(anomaly.entity, detail.text),
-        _t(anomaly.table, detail.name),
-        _t(anomaly.column, detail.name),
-        (_t(anomaly.value, detail.text) if anomaly.value else "<i>(empty)</i>")
-        + _related(anomaly, detail),
-        _e(actual_vs_expected(anomaly)),
-        _e(sparkline(anomaly.series, width=SPARKLINE_WIDTH)),
-        _e(fmt_bin(anomaly)),
+    value = _wrappable(anomaly.value, detail.text) if anomaly.value else "<i>(empty)</i>"
+    what = (
+        f"<b>{_t(anomaly.column, detail.name)}</b> = {value}<br>"
+        f"<small>{_t(anomaly.entity, detail.text)} in {_t(anomaly.table, detail.name)}"
+        f"</small>{_related(anomaly, detail)}"
     )
+    counts = (
+        f"{_e(actual_vs_expected(anomaly))}<br>"
+        f"{_e(sparkline(anomaly.series, width=SPARKLINE_WIDTH))}<br>"
+        f"<small>{_e(fmt_bin(anomaly))}</small>"
+    )
+    cells = (rank, _e(fmt_score(anomaly.score)), what, counts)
     return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>\n"
 
 

@@ -204,18 +204,18 @@ def test_counts_query_text_one_leg_per_group_with_its_own_window_and_step() -> N
         "    (SigninLogs | where TimeGenerated >= datetime(2024-04-30T00:00:00.000000Z)"
         " and TimeGenerated < datetime(2024-05-15T00:00:00.000000Z)"
         ' | where UserPrincipalName has "jdoe@contoso.com"'
-        " | extend __alg = 0, __alb = bin_at(TimeGenerated, 1d,"
-        " datetime(2024-04-30T00:00:00.000000Z))),\n"
+        " | extend __alg = 0, __alb = tolong(bin(TimeGenerated"
+        " - datetime(2024-04-30T00:00:00.000000Z), 1d) / 1d)),\n"
         "    (SigninLogs | where TimeGenerated >= datetime(2024-05-11T09:00:00.000000Z)"
         " and TimeGenerated < datetime(2024-05-14T10:00:00.000000Z)"
         ' | where IPAddress has_any ("10.1.2.3", "10.1.2.4")'
-        " | extend __alg = 1, __alb = bin_at(TimeGenerated, 1h,"
-        " datetime(2024-05-11T09:00:00.000000Z)))\n"
+        " | extend __alg = 1, __alb = tolong(bin(TimeGenerated"
+        " - datetime(2024-05-11T09:00:00.000000Z), 1h) / 1h))\n"
         "| project __alg, __alb, __alv = pack_array(tostring(AppDisplayName),"
         " tostring(ResultType))\n"
         "| mv-expand with_itemindex=__alc __alv to typeof(string)\n"
         "| where isnotempty(__alv)\n"
-        "| summarize n = count() by g = __alg, c = __alc, v = __alv, b = __alb"
+        "| summarize n = count() by g = __alg, c = __alc, v = __alv, k = __alb"
     )
 
 
@@ -234,11 +234,8 @@ def test_counts_window_spans_every_group() -> None:
 def test_parse_counts_maps_indices_back_and_sorts() -> None:
     request = _counts_request()
     result = ResultTable(
-        ("g", "c", "v", "b", "n"),
-        (
-            (1, 1, "50126", "2024-05-14T09:00:00Z", 4),
-            (0, 0, "Azure Portal", "2024-05-14T00:00:00Z", 7),
-        ),
+        ("g", "c", "v", "k", "n"),
+        ((1, 1, "50126", 72, 4), (0, 0, "Azure Portal", 14, 7)),
     )
     counts = parse_counts(request, result, "PartialError: x")
     assert counts.partial == "PartialError: x"
@@ -251,13 +248,18 @@ def test_parse_counts_maps_indices_back_and_sorts() -> None:
             "e1", "IPAddress", "ResultType", "50126", datetime(2024, 5, 14, 9, tzinfo=UTC), 4
         ),
     )  # fmt: skip
+    outside = ResultTable(("g", "c", "v", "k", "n"), ((0, 0, "x", 15, 1),))
+    with pytest.raises(ValueError, match="outside the 15 bins"):
+        parse_counts(request, outside, None)
 
 
 def test_chart_queries_one_per_window() -> None:
     series = [
         ChartSeries("jdoe · App = x", "UserPrincipalName", ("jdoe",), "AppDisplayName", "x", DAILY),
         ChartSeries("ip · Result = 5", "IPAddress", ("10.1.2.3",), "ResultType", "5", HOURLY),
-        ChartSeries('jdoe · App = "y"', "UserPrincipalName", ("jdoe",), "AppDisplayName", 'y"', DAILY),
+        ChartSeries(
+            'jdoe · App = "y"', "UserPrincipalName", ("jdoe",), "AppDisplayName", 'y"', DAILY
+        ),
     ]
     charts = chart_queries("SigninLogs", series, {"ResultType": "long"}, threshold=2.0)
     assert [window for window, _ in charts] == [DAILY, HOURLY]
@@ -266,7 +268,7 @@ def test_chart_queries_one_per_window() -> None:
     assert '| where AppDisplayName == "y\\""' in daily_text
     assert "series_decompose_anomalies(Rows, 2.0, -1, 'avg', 1)" in daily_text
     assert daily_text.endswith(
-        '| render anomalychart with (anomalycolumns=Anomalies, '
+        "| render anomalychart with (anomalycolumns=Anomalies, "
         'title="SigninLogs: anomalous values, 1d bins")'
     )
     assert "step 1h by Series" in charts[1][1]
@@ -283,9 +285,7 @@ def test_portal_link_round_trips_the_query() -> None:
         "Microsoft_Azure_Monitoring_Logs/LogsBlade/resourceId/%2Fsubscriptions%2F1111"
     )
     assert "/source/LogsBlade.AnalyticsShareLinkToQuery/q/H4sI" in link
-    assert link.endswith(
-        "/timespan/2024-04-30T00%3A00%3A00.000Z%2F2024-05-15T00%3A00%3A00.000Z"
-    )
+    assert link.endswith("/timespan/2024-04-30T00%3A00%3A00.000Z%2F2024-05-15T00%3A00%3A00.000Z")
     assert query_from_portal_link(link) == query
     # Double percent-encoding, as the portal's own share links: no raw '/', '+' or '='.
     encoded = link.split("/q/", 1)[1].split("/", 1)[0]

@@ -150,7 +150,7 @@ def _probes(table: Table) -> tuple[EntityProbe, ...]:
     text_columns = [c.name for c in table.columns if c.kql_type in STRING_LIKE]
     other = [c.name for c in table.columns if c.kql_type not in STRING_LIKE]
     probes = []
-    for index, (kind, identifiers) in enumerate(IDENTIFIERS.items()):
+    for index, identifiers in enumerate(IDENTIFIERS.values()):
         columns = text_columns[index::9][:3] or text_columns[:1]
         probes.append(EntityProbe(f"e{index}", identifiers, tuple(columns)))
     hostile_columns = (*text_columns[-2:], *other[:2])
@@ -183,7 +183,9 @@ def _shapes(tables: list[Table]) -> Iterator[tuple[str, str]]:
         )
         yield (
             f"profile {table.name} no probes",
-            profile_query(ProfileRequest(table.name, *SCAN, (), _candidates(table)), types).query.text,
+            profile_query(
+                ProfileRequest(table.name, *SCAN, (), _candidates(table)), types
+            ).query.text,
         )
         groups = tuple(
             SeriesGroup(probe.key, column, probe.identifiers, DAILY if i % 2 else HOURLY)
@@ -229,9 +231,7 @@ def _shapes(tables: list[Table]) -> Iterator[tuple[str, str]]:
             )
 
 
-def test_every_query_shape_binds_without_errors(
-    service: LanguageService, shared_dir: Path
-) -> None:
+def test_every_query_shape_binds_without_errors(service: LanguageService, shared_dir: Path) -> None:
     tables = _tables(shared_dir)
     shapes = list(_shapes(tables))
     failures = []
@@ -265,12 +265,18 @@ def test_hostile_values_round_trip_through_the_query(service: LanguageService) -
 
 def test_counts_query_result_columns(service: LanguageService) -> None:
     group = SeriesGroup("e0", "my col", HOSTILE, HOURLY)
-    text = counts_query(CountsRequest("Odd_CL", (group,), ("where", "take", "g")), {
-        "where": "string", "take": "long", "g": "string", "my col": "string",
-    }).text
+    text = counts_query(
+        CountsRequest("Odd_CL", (group,), ("where", "take", "g")),
+        {
+            "where": "string",
+            "take": "long",
+            "g": "string",
+            "my col": "string",
+        },
+    ).text
     analysis = service.analyse(text)
     assert analysis.errors == (), analysis.explain()
-    assert analysis.columns == ("g", "c", "v", "b", "n")
+    assert analysis.columns == ("g", "c", "v", "k", "n")
 
 
 def test_profile_query_result_columns(service: LanguageService) -> None:

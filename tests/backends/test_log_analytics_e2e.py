@@ -208,9 +208,7 @@ def test_faults_are_retried_marked_and_reported(world: World, fake: FakeLogAnaly
     assert partial[0].table in comment
 
 
-def test_time_budget_skips_the_rest_and_nothing_hangs(
-    world: World, fake: FakeLogAnalytics
-) -> None:
+def test_time_budget_skips_the_rest_and_nothing_hangs(world: World, fake: FakeLogAnalytics) -> None:
     fake.add_fault(Fault("slow", match="summarize rows", delay=60.0, times=1))
     settings = Settings(time_budget_seconds=5, max_concurrent_queries=1)
     backend = _backend(fake, settings, deadline_grace=0.2)

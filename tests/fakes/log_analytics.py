@@ -171,14 +171,14 @@ class FakeWorkspace:
                 continue
             quoted = '"' + name.replace('"', '""') + '"'
             legs.append(
-                f"SELECT date_trunc('hour', \"TimeGenerated\") AS \"TimeGenerated\", "
-                f"'{name}' AS \"DataType\", count(*) * 0.001 AS \"Quantity\", "
-                f"'MBytes' AS \"QuantityUnit\", true AS \"IsBillable\", "
+                f'SELECT date_trunc(\'hour\', "TimeGenerated") AS "TimeGenerated", '
+                f'\'{name}\' AS "DataType", count(*) * 0.001 AS "Quantity", '
+                f'\'MBytes\' AS "QuantityUnit", true AS "IsBillable", '
                 f"'LogManagement' AS \"Solution\", 'Usage' AS \"Type\" "
                 f"FROM base.{quoted} GROUP BY 1"
             )
         with self._lock:
-            self._con.execute("DROP TABLE IF EXISTS base.\"Usage\"")
+            self._con.execute('DROP TABLE IF EXISTS base."Usage"')
             if legs:
                 self._con.execute(f'CREATE TABLE base."Usage" AS {" UNION ALL ".join(legs)}')
             else:
@@ -211,9 +211,12 @@ class FakeWorkspace:
             cursor = self._con.cursor()
         try:
             cursor.execute("SET TimeZone = 'UTC'")
-            names = [row[0] for row in cursor.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'base'"
-            ).fetchall()]
+            names = [
+                row[0]
+                for row in cursor.execute(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'base'"
+                ).fetchall()
+            ]
             for name in names:
                 quoted = '"' + name.replace('"', '""') + '"'
                 where = ""
@@ -225,13 +228,12 @@ class FakeWorkspace:
                         f" WHERE \"TimeGenerated\" >= TIMESTAMP '{start}'"
                         f" AND \"TimeGenerated\" < TIMESTAMP '{end}'"
                     )
-                cursor.execute(
-                    f"CREATE TEMP VIEW {quoted} AS SELECT * FROM base.{quoted}{where}"
-                )
+                cursor.execute(f"CREATE TEMP VIEW {quoted} AS SELECT * FROM base.{quoted}{where}")
             relation = run(cursor, query)
             kql_types = [_kql_type(str(t)) for t in relation.types]
             columns = [
-                {"name": str(n), "type": t} for n, t in zip(relation.columns, kql_types, strict=True)
+                {"name": str(n), "type": t}
+                for n, t in zip(relation.columns, kql_types, strict=True)
             ]
             rows = [
                 [_json_value(v, t) for v, t in zip(row, kql_types, strict=True)]
@@ -305,6 +307,9 @@ def parse_timespan(text: str | None) -> tuple[datetime, datetime] | None:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    # The client pools keep-alive connections; an idle one must not hold its handler thread
+    # (and so the server's shutdown, which joins them) for ever.
+    timeout = 1.0
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -321,8 +326,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _error(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
-        body = {"error": {"code": code, "message": message, "innererror": {"code": code, "message": message}}}
+    def _error(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        body = {
+            "error": {
+                "code": code,
+                "message": message,
+                "innererror": {"code": code, "message": message},
+            }
+        }
         self._send(status, json.dumps(body).encode("utf-8"), headers)
 
     def _finish(self) -> None:
@@ -358,7 +371,9 @@ class _Handler(BaseHTTPRequestHandler):
                     return
             if fault is not None and fault.kind == "throttle":
                 status = 429
-                headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+                headers = (
+                    {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+                )
                 self._error(429, "ThrottledError", fault.message, headers)
                 return
             if fault is not None and fault.kind == "error":

@@ -76,7 +76,9 @@ class Analysis:
     def explain(self) -> str:
         lines = [self.text, "---"]
         for d in self.errors:
-            lines.append(f"{d.code} {d.message} at {d.start}..{d.end}: {self.text[d.start:d.end]!r}")
+            lines.append(
+                f"{d.code} {d.message} at {d.start}..{d.end}: {self.text[d.start : d.end]!r}"
+            )
         return "\n".join(lines)
 
 

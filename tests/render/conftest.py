@@ -52,9 +52,9 @@ HOSTILE_SHOWN = {
 }
 
 ALLOWED_TAGS = frozenset(
-    {"table", "tr", "th", "td", "b", "i", "br", "p", "pre", "code", "ul", "li", "a", "small"}
+    {"table", "tr", "th", "td", "b", "i", "br", "wbr", "p", "pre", "code", "ul", "li", "a", "small"}
 )
-VOID_TAGS = frozenset({"br"})
+VOID_TAGS = frozenset({"br", "wbr"})
 
 
 def make_kql(table: str, column: str, value: str, bin_start: datetime) -> str:

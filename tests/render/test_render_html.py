@@ -28,9 +28,27 @@ Parse = Callable[[str], Element]
 MORE = re.compile(r"(\d+) more not shown \(see the JSON report / run the lookup locally\)")
 
 
+SPARK = re.compile("[▁▂▃▄▅▆▇█]+")
+
+
 def rows(doc: Element) -> list[list[str]]:
-    """Data rows of the ranked table, as cell texts."""
-    return [[td.text for td in tr.find_all("td")] for tr in doc.find_all("tr") if tr.find_all("td")]
+    """Data rows of the ranked table as fields: rank, score, entity, table, column, value,
+    actual vs expected, sparkline, bin (the comment packs them into four cells)."""
+    out = []
+    for tr in doc.find_all("tr"):
+        cells = tr.find_all("td")
+        if not cells:
+            continue
+        rank, score, what, counts = cells
+        column = what.find_all("b")[0].text
+        place, *related = [small.text for small in what.find_all("small")]
+        value = what.text[len(column) + len(" = ") : len(what.text) - len("".join([place, *related]))]
+        entity, table = place.rsplit(" in ", 1)
+        bin_text = counts.find_all("small")[0].text
+        spark = SPARK.findall(counts.text)[-1]
+        actual = counts.text[: counts.text.rindex(spark)]
+        out.append([rank.text, score.text, entity, table, column, value, actual, spark, bin_text])
+    return out
 
 
 def drilled_ranks(doc: Element) -> list[int]:
@@ -394,8 +412,8 @@ def test_header_and_footer(make_report: ReportFactory, parse: Parse) -> None:
     for expected in [
         "Anomaly lookup for incident #4711, alert time 2025-01-03 10:15 UTC "
         "(from alerts[].endTimeUtc)",
-        "Window 2024-12-20 to 2025-01-04 UTC in 1d bins; the last bin (2025-01-03) is the one "
-        "tested.",
+        "Window 2024-12-20 to 2025-01-04 UTC in 1d bins; the last bin (2025-01-03 to "
+        "2025-01-04) is the one tested.",
         "Incomplete: 1 partial, 2 failed, 1 skipped of 6 tables",
         "Tables: 6 (1 ok, 1 no_match, 1 partial, 2 failed, 1 skipped)",
         "failed DeviceLogonEvents, DnsEvents: timeout",
@@ -525,3 +543,15 @@ def test_related_columns_are_shown_escaped(make_report: ReportFactory, parse: Pa
     (small,) = [e for e in parse(html).find_all("small") if "same rows" in e.text]
     assert small.text == "same rows: EventID = 4625; Activity = <b>x</b>; A = 1; 1 more"
     assert "<b>x</b>" not in html
+
+
+def test_long_unbroken_values_can_wrap_without_changing_their_text(
+    make_report: ReportFactory, parse: Parse
+) -> None:
+    path = "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"
+    digest = "3395856ce81f2b7382dee72602f798b642f14140"
+    report = make_report([make_anomaly(1, value=path), make_anomaly(2, value=digest)])
+    html = render_comment_html(report)
+    assert "powershell.<wbr>exe" in html
+    assert "3395856ce81f2b7382dee726<wbr>02f798b642f14140" in html
+    assert [row[5] for row in rows(parse(html))] == [path, digest]
