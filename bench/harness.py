@@ -11,7 +11,7 @@ from typing import Any
 
 from bench.machine import machine
 from bench.profiles import Profile
-from bench.report import render, targets
+from bench.report import readme_sections, render, targets
 from bench.workspaces import GENERATED_SECONDS, generator_version, prune
 
 SECTIONS = ("scale", "scoring", "queries", "detection")
@@ -80,4 +80,5 @@ def run(
     results["targets"] = targets(results)
     (out / results["json_name"]).write_text(json.dumps(results, indent=1, default=str) + "\n")
     (out / results["markdown_name"]).write_text(render(results))
+    (out / f"README_SECTIONS{suffix}.md").write_text(readme_sections(results))
     return results

@@ -11,6 +11,7 @@ filter, so a test can check the rebuild reproduces the engine's anomalies exactl
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ class TableRecord:
     counts_request: CountsRequest | None = None
     counts: TableCounts | None = None
     queries: int = 0
+    profile_seconds: float = 0.0
+    counts_seconds: float = 0.0
 
 
 @dataclass
@@ -78,14 +81,18 @@ class RecordingBackend:
         record = self._record(request.table)
         record.profile_request = request
         record.queries += 1
+        started = time.perf_counter()
         record.profile = self.inner.profile(request)
+        record.profile_seconds += time.perf_counter() - started
         return record.profile
 
     def counts(self, request: CountsRequest) -> TableCounts:
         record = self._record(request.table)
         record.counts_request = request
         record.queries += 1
+        started = time.perf_counter()
         record.counts = self.inner.counts(request)
+        record.counts_seconds += time.perf_counter() - started
         return record.counts
 
 

@@ -164,10 +164,10 @@ def _scale(scale: dict[str, Any], plot_name: str | None) -> list[str]:
         "",
         "End to end = opening the workspace (`LocalBackend`) + `run_lookup` on the demo "
         "incident, in a fresh Python process per run (imports excluded, reported separately); "
-        "peak RSS is that process's high-water mark (`VmHWM`). Entities: 1 = the victim's account; 3 = the "
-        "demo incident (account, workstation, attacker IP); 10 = those plus seven other "
-        "company members' accounts, hosts and IPs. 20 tables = the 5 Sentinel tables with half "
-        "the rows plus 15 custom `_CL` tables with generic column names.",
+        "peak RSS is that process's high-water mark (`VmHWM`). Entities: 1 = the victim's "
+        "account; 3 = the demo incident (account, workstation, attacker IP); 10 = those plus "
+        "seven other company members' accounts, hosts and IPs. 20 tables = the 5 Sentinel "
+        "tables with half the rows plus 15 custom `_CL` tables with generic column names.",
         "",
     ]
     rows = []
@@ -184,6 +184,8 @@ def _scale(scale: dict[str, Any], plot_name: str | None) -> list[str]:
                 f"{p['peak_rss_mib']:,.0f}",
                 f"{p['rss_after_imports_mib']:,.0f}",
                 str(p["queries"]),
+                f"{p['profile_seconds']:.2f} / {p['counts_seconds']:.2f}",
+                f"{p['match_pairs']} / {p['count_branches']}",
                 str(p["series_scored"]),
                 str(p["anomalies"]),
             ]
@@ -200,6 +202,8 @@ def _scale(scale: dict[str, Any], plot_name: str | None) -> list[str]:
             "peak RSS MiB",
             "RSS before the lookup",
             "queries",
+            "profile / counts s",
+            "match pairs / count branches",
             "series scored",
             "anomalies",
         ],
@@ -222,8 +226,12 @@ def _scale(scale: dict[str, Any], plot_name: str | None) -> list[str]:
     if g.get("entities_10_vs_1"):
         parts = ", ".join(f"{int(k):,} rows: x{v:.2f}" for k, v in g["entities_10_vs_1"].items())
         growth.append(
-            f"- Entities: 10 entities cost {parts} the time of 1 entity (one scan per table "
-            "serves every entity; more entities add matching work and series, not scans)."
+            f"- Entities: 10 entities cost {parts} the time of 1 entity. Still one scan per "
+            "table and the same number of queries, but the work inside them grows with the "
+            "(entity, column) pairs: the profile query evaluates one term match per pair on "
+            "every row, and the counts query has one branch per (entity column, categorical "
+            "column) pair over the matched rows (columns *profile / counts s* and *match pairs "
+            "/ count branches* above)."
         )
     if g.get("tables_20_vs_5"):
         parts = ", ".join(f"{int(k):,} rows: x{v:.2f}" for k, v in g["tables_20_vs_5"].items())
@@ -472,15 +480,52 @@ def _queries(queries: dict[str, Any]) -> list[str]:
         "time-window probes + 1 schema query + 1 query per int/long/string column + 1 per "
         "categorical column, so it grows with entities x tables x columns.",
     ]
-    external = queries.get("external_query_count", {})
+    la = queries.get("log_analytics", {})
     lines += [
         "",
-        "**Log Analytics backend** (`bench/query_count.py`, owned by the backend's author): ",
+        "**Over Log Analytics** (`bench/query_count.py`, by the backend's owner, run from this "
+        "harness): the same lookup through `LogAnalyticsBackend` and the real "
+        "`LogsQueryClient` against a local fake of the query endpoint, counting the HTTP "
+        "queries it receives; the notebook replayed on the same files.",
+        "",
     ]
-    if external.get("status") == "ok":
-        lines += ["", f"`{external['command']}`:", "", "```", external["output"].rstrip(), "```"]
+    if la.get("status") == "ok":
+        rows = []
+        for p in la["points"]:
+            ours = p["ours"]
+            rows.append(
+                [
+                    f"{p['rows']:,}",
+                    str(p["tables"]),
+                    str(p["entities"]),
+                    f"**{ours['queries']}**",
+                    ", ".join(f"{k} {v}" for k, v in ours["by_step"].items()),
+                    str(ours["constant"]),
+                    _yes(ours["within_2_per_table_plus_constant"]),
+                    f"**{p['notebook']['queries_crash_fixed']}**",
+                ]
+            )
+        lines += _table(
+            [
+                "rows",
+                "tables",
+                "entities",
+                "ours: HTTP queries",
+                "by step",
+                "constant",
+                "<= 2/table + constant",
+                "notebook",
+            ],
+            rows,
+        )
+        if la.get("committed_full_grid"):
+            lines += [
+                "",
+                "The backend owner's larger grid: `python -m bench.query_count` "
+                "([`results/query_count.json`](results/query_count.json)).",
+            ]
     else:
-        lines.append(external.get("status", "not run"))
+        lines.append(str(la.get("status", "not run")))
     return lines
 
 
@@ -717,4 +762,95 @@ def render(results: dict[str, Any]) -> str:
     if "detection" in results:
         lines += _detection(results["detection"])
     lines += _notes(results)
+    return "\n".join(lines) + "\n"
+
+
+def readme_sections(results: dict[str, Any]) -> str:
+    """The README's "Performance" and "Detection quality" sections, with this run's numbers."""
+    m = results["machine"]
+    lines = ["## Performance", ""]
+    scale = results.get("scale")
+    if scale:
+        by_key = {(p["rows"], p["tables"], p["entities"]): p for p in scale["points"]}
+        main = by_key.get((10_000_000, 5, 3))
+        line = [p for k, p in sorted(by_key.items()) if k[1:] == (5, 3)]
+        if main:
+            lines.append(
+                f"One incident (3 entities) against 10 million rows of Parquet in 5 tables takes "
+                f"**{main['seconds']:.1f} s** end to end on a shared 2-core VM ({m['cpu']}, "
+                f"{m['memory_gib']:.0f} GiB), with a peak of {main['peak_rss_mib']:.0f} MiB of "
+                f"memory for {main['raw_mib'] / 1024:.1f} GiB of data."
+            )
+        sizes = ", ".join(f"{p['actual_rows'] / 1e6:.1f}M rows {p['seconds']:.1f} s" for p in line)
+        g = scale["growth"]
+        exponent = g.get("loglog_exponent_from_1M")
+        lines.append(
+            f"Time grows linearly with the data ({sizes}"
+            + (f"; exponent {exponent:.2f} from 1M rows up" if exponent else "")
+            + ") and memory hardly at all: DuckDB streams the files and only counts reach "
+            "Python."
+        )
+        ratios = g.get("entities_10_vs_1", {})
+        if ratios:
+            worst = max(ratios.values())
+            lines.append(
+                f"More entities cost more work inside the same queries (10 entities up to "
+                f"x{worst:.1f} the time of 1), never more queries."
+            )
+    scoring = results.get("scoring")
+    if scoring:
+        daily = scoring["daily_15"]
+        tv2 = scoring["kusto"].get("TV2_series_decompose_anomalies", {}).get("autodetect")
+        lines.append(
+            f"Scoring runs at {daily['ours']['series_per_second'] / 1e6:.1f} million 15-point "
+            f"series per second, {daily['speedup_vs_loop']:.0f}x a per-series loop of the same "
+            f"algorithm and {daily['speedup_vs_stl']:.0f}x statsmodels STL (msticpy's method)"
+            + (
+                ", and reproduces Kusto's published 840-point `series_decompose_anomalies` "
+                f"output to {tv2['max_rel_score_deviation']:.0e} relative."
+                if tv2
+                else "."
+            )
+        )
+    queries = results.get("queries")
+    if queries:
+        worst = max(queries["points"], key=lambda p: (p["tables"], p["entities"]))
+        lines.append(
+            f"A lookup sends at most two queries per table, whatever the number of entities and "
+            f"columns: {worst['ours_queries']} for {worst['tables']} tables and "
+            f"{worst['entities']} entities ({worst['ours_rounds_la']} round trips at 4 "
+            f"concurrent), where the original notebook's algorithm sends "
+            f"{worst['notebook_fixed_queries']:,}, one after the other."
+        )
+    lines += [
+        "",
+        "Numbers, method and the machine: [bench/RESULTS.md](bench/RESULTS.md). Reproduce with "
+        "`make bench` (`python -m bench`, under 15 minutes on 2 cores; `python -m bench "
+        "--quick` in under 2 minutes, which CI runs).",
+    ]
+    detection = results.get("detection")
+    if detection:
+        s = detection["summary"]
+        ours, notebook, stl = s["ours"], s["notebook"], s["msticpy_stl"]
+        lines += [
+            "",
+            "## Detection quality",
+            "",
+            f"On {ours['incidents']} generated incidents (Account, Host and Ip entities; "
+            "weekly rhythm and noise; planted brand-new values, spikes on usual values, bursts "
+            "of failures, new locations and IPs; traps: steadily high values, spikes on "
+            "earlier days, high-cardinality columns) the lookup reports "
+            f"**{ours['found']} of {ours['injected']}** planted anomalies (recall "
+            f"{ours['recall']:.2f}) and **{ours['traps_reported']} of {ours['traps']}** "
+            f"traps; {ours['precision']:.0%} of the rows it reports are explained by the "
+            f"planted activity, and the planted anomalies rank {ours['rank_median']:g} "
+            "(median) in the list. On the same data the original notebook's algorithm finds "
+            f"{notebook['recall']:.0%} (its column test looks at the last day only, one "
+            "entity column per table, and it crashes on entities first seen hours ago) and "
+            f"msticpy's STL + z-score method {stl['recall']:.0%} (a 15-point daily series "
+            "rarely reaches z > 3).",
+            "",
+            "Per shape, per entity kind, every miss with its reason: "
+            "[bench/RESULTS.md](bench/RESULTS.md#4-detection-quality).",
+        ]
     return "\n".join(lines) + "\n"

@@ -105,6 +105,10 @@ def run_scale(profile: Profile, cache: Path, log: Callable[[str], None]) -> dict
             "rows_returned": first["rows_returned"],
             "anomalies": first["anomalies"],
             "table_status": first["tables"],
+            "profile_seconds": statistics.median(r["profile_seconds"] for r in runs),
+            "counts_seconds": statistics.median(r["counts_seconds"] for r in runs),
+            "match_pairs": first["match_pairs"],
+            "count_branches": first["count_branches"],
         }
         log(
             f"scale {point.rows:>11,} rows {point.tables:>2} tables {point.entities:>2} entities: "

@@ -32,6 +32,7 @@ def _rss_mib(field: str = "VmHWM") -> float:
 def main(argv: list[str]) -> int:
     directory, entities = argv[0], int(argv[1])
     started = time.perf_counter()
+    from bench.recording import RecordingBackend
     from lookup.backends.local import LocalBackend
     from lookup.demo import demo_incident_entities
     from lookup.engine import run_lookup
@@ -41,10 +42,12 @@ def main(argv: list[str]) -> int:
     rss_imports = _rss_mib("VmRSS")
     incident = demo_incident_entities(entities)
     begin = time.perf_counter()
-    backend = LocalBackend(directory)
+    local = LocalBackend(directory)
+    backend = RecordingBackend(local)
     report = run_lookup(incident, backend, settings=Settings())
     seconds = time.perf_counter() - begin
-    backend.close()
+    local.close()
+    records = backend.records.values()
     statuses: dict[str, int] = {}
     for table in report.tables:
         statuses[table.status] = statuses.get(table.status, 0) + 1
@@ -61,6 +64,19 @@ def main(argv: list[str]) -> int:
                 "anomalies": len(report.anomalies),
                 "tables": statuses,
                 "entities": len(report.entities),
+                "profile_seconds": sum(r.profile_seconds for r in records),
+                "counts_seconds": sum(r.counts_seconds for r in records),
+                "match_pairs": sum(
+                    len(p.columns)
+                    for r in records
+                    if r.profile_request
+                    for p in r.profile_request.probes
+                ),
+                "count_branches": sum(
+                    len(r.counts_request.groups) * len(r.counts_request.columns)
+                    for r in records
+                    if r.counts_request
+                ),
             }
         )
     )

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from lookup import __version__
+from lookup.backends.base import Backend
 from lookup.errors import AnomalyLookupError, PayloadError
 from lookup.settings import Settings
 
@@ -80,6 +81,17 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--incident", required=True, type=Path, help="incident payload (JSON file)")
     source = run.add_mutually_exclusive_group(required=True)
     source.add_argument("--workspace", type=Path, help="local workspace directory")
+    source.add_argument(
+        "--log-analytics",
+        metavar="WORKSPACE_ID",
+        help="query a Log Analytics workspace (DefaultAzureCredential: az login, managed "
+        "identity, environment)",
+    )
+    run.add_argument(
+        "--logs-endpoint",
+        help="Log Analytics endpoint for sovereign clouds (default https://api.loganalytics.io; "
+        "e.g. https://api.loganalytics.us)",
+    )
     run.add_argument("--entities", type=Path, help="list-entities response (JSON file)")
     run.add_argument("--at", type=_parse_time, help="override the alert time (ISO 8601)")
     _output_options(run)
@@ -103,6 +115,9 @@ def _output_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--format", choices=FORMATS, default="markdown", help="report format")
     command.add_argument("--output", type=Path, help="write the report here instead of stdout")
     command.add_argument("--no-progress", action="store_true", help="never draw the progress bar")
+    command.add_argument(
+        "--show-queries", action="store_true", help="print every query sent, on stderr"
+    )
 
 
 def _tuning_options(command: argparse.ArgumentParser) -> None:
@@ -148,15 +163,36 @@ def _emit(text: str, output: Path | None) -> None:
     output.write_text(text, encoding="utf-8")
 
 
-def _run(args: argparse.Namespace) -> int:
+def _backend(args: argparse.Namespace, settings: Settings) -> Backend:
+    if args.log_analytics:
+        from lookup.backends.log_analytics import create_backend, query_printer
+
+        return create_backend(
+            args.log_analytics,
+            settings=settings,
+            endpoint=args.logs_endpoint,
+            on_query=query_printer(sys.stderr) if args.show_queries else None,
+        )
     from lookup.backends.local import LocalBackend
+
+    return LocalBackend(args.workspace)
+
+
+def _show_local_queries(backend: Backend, enabled: bool) -> None:
+    """``--show-queries`` for DuckDB: the SQL each table cost, after the run."""
+    if enabled:
+        for sql in backend.stats.log:
+            sys.stderr.write(f"-- duckdb\n{sql}\n\n")
+
+
+def _run(args: argparse.Namespace) -> int:
     from lookup.engine import Progress, run_lookup
     from lookup.render import render
 
     settings = _settings(args)
     payload = _read_json(args.incident, "incident")
     entities = _read_json(args.entities, "entities") if args.entities else None
-    backend = LocalBackend(args.workspace)
+    backend = _backend(args, settings)
     bar = ProgressBar(sys.stderr, "scanning tables", enabled=False if args.no_progress else None)
 
     def on_progress(event: Progress) -> None:
@@ -173,7 +209,11 @@ def _run(args: argparse.Namespace) -> int:
         )
     finally:
         bar.close()
-        backend.close()
+        close = getattr(backend, "close", None)
+        if callable(close):
+            close()
+    if not args.log_analytics:
+        _show_local_queries(backend, args.show_queries)
     _emit(render(report, args.format), args.output)
     return EXIT_OK
 
@@ -208,6 +248,7 @@ def _demo(args: argparse.Namespace) -> int:
     finally:
         bar.close()
         backend.close()
+    _show_local_queries(backend, args.show_queries)
     html_path = out / "comment.html"
     json_path = out / "report.json"
     markdown_path = out / "report.md"

@@ -57,6 +57,8 @@ _KEYWORDS = frozenset(
     uint32 uint64 uint8 ulong unrestrictedviewers verbose viewers views with_itemindex
     with_match_id with_source with_step_name withsource writeaheadlog
     """.split()
+    # Boolean literals are not keywords but are read as literals in these spellings too.
+    + ["True", "TRUE", "False", "FALSE"]
 )
 
 

@@ -135,8 +135,8 @@ def accept_payload(
     """
     incident = parse_incident(payload)
     try:
-        target = IncidentRef.from_incident(incident)
         workspace_id = _workspace_id(incident, settings)
+        target = IncidentRef.from_incident(incident)
     except PayloadError as exc:
         raise _with_payload_path(exc, payload) from exc
     return WorkItem(
@@ -181,10 +181,15 @@ def _with_payload_path(error: PayloadError, payload: object) -> PayloadError:
         document = json.loads(payload) if isinstance(payload, str | bytes) else payload
     except ValueError:
         return error
-    path = _find_value(document, value, exact=True) or _find_value(document, value, exact=False)
-    if path is None:
+    exact: list[str] = []
+    partial: list[str] = []
+    _find_value(document, value, "", exact, partial)
+    leaf = error.field.rsplit(".", 1)[-1].lower()
+    named = [path for path in exact if re.split(r"[.\[]", path)[-1].lower() == leaf]
+    candidates = named or exact or partial
+    if not candidates:
         return error
-    return PayloadError(path, error.message)
+    return PayloadError(candidates[0], error.message)
 
 
 def _offending_value(error: PayloadError) -> str | None:
@@ -192,21 +197,21 @@ def _offending_value(error: PayloadError) -> str | None:
     return match.group(1) if match else None
 
 
-def _find_value(document: object, value: str, *, exact: bool, path: str = "") -> str | None:
+def _find_value(
+    document: object, value: str, path: str, exact: list[str], partial: list[str]
+) -> None:
+    """Collect the paths of strings equal to ``value`` and of strings containing it."""
     if isinstance(document, str):
-        hit = document == value if exact else value in document
-        return (path or "$") if hit else None
-    if isinstance(document, Mapping):
+        if document == value:
+            exact.append(path or "$")
+        elif value in document:
+            partial.append(path or "$")
+    elif isinstance(document, Mapping):
         for key, child in document.items():
-            found = _find_value(child, value, exact=exact, path=f"{path}.{key}" if path else key)
-            if found is not None:
-                return found
+            _find_value(child, value, f"{path}.{key}" if path else str(key), exact, partial)
     elif isinstance(document, list):
         for index, child in enumerate(document):
-            found = _find_value(child, value, exact=exact, path=f"{path}[{index}]")
-            if found is not None:
-                return found
-    return None
+            _find_value(child, value, f"{path}[{index}]", exact, partial)
 
 
 def encode_message(item: WorkItem) -> str:

@@ -133,7 +133,9 @@ def test_print_literal_is_one_expression(service: LanguageService, value: str) -
 IDENTIFIER_TEXT = st.one_of(
     HOSTILE_TEXT.filter(bool),
     st.from_regex(r"\A[A-Za-z_][A-Za-z0-9_]{0,12}\Z"),
-    st.sampled_from(["where", "Type", "my col", "count", "take", "union", "by", "_ResourceId"]),
+    st.sampled_from(
+        ["where", "Type", "my col", "count", "take", "union", "by", "_ResourceId", "True", "FALSE"]
+    ),
 )
 
 
@@ -161,6 +163,14 @@ def test_every_kusto_keyword_works_as_a_column_name(service: LanguageService) ->
         if analysis.errors or analysis.columns != (keyword,):
             failures.append((keyword, column, [d.message for d in analysis.errors]))
     assert failures == []
+
+
+@pytest.mark.parametrize("name", ["True", "TRUE", "False", "FALSE", "true", "null", "Null"])
+def test_boolean_and_null_literals_as_column_names(service: LanguageService, name: str) -> None:
+    column = kql_identifier(name)
+    analysis = service.analyse(f'datatable({column}: string) ["a"] | project {column}')
+    assert analysis.errors == (), analysis.explain()
+    assert analysis.columns == (name,)
 
 
 def test_table_names_that_are_keywords_or_odd(service: LanguageService) -> None:

@@ -43,7 +43,8 @@ from lookup.backends.base import (
 )
 from lookup.kql import kql_datetime, kql_identifier, kql_string, kql_string_list, kql_timespan
 from lookup.models import Window
-from lookup.tables import normalize_kql_type
+from lookup.report import Report
+from lookup.tables import load_bundled_schema, normalize_kql_type
 
 TIME_COLUMN = "TimeGenerated"
 
@@ -392,6 +393,39 @@ def chart_queries(
     out = []
     for window in sorted(by_window, key=lambda w: (w.start, w.step)):
         out.append((window, _chart_query(table, by_window[window], column_types, threshold)))
+    return out
+
+
+def report_chart_queries(report: Report, *, threshold: float = 1.5) -> dict[str, list[str]]:
+    """Chart queries per table for a report's anomalies (see :func:`chart_queries`).
+
+    Values are compared on their text (``tostring``), which is how they were counted, so
+    no column types are needed. Tables without anomalies get no chart.
+    """
+    identifiers = {e.entity.value: e.entity.identifiers for e in report.entities}
+    by_table: dict[str, list[ChartSeries]] = {}
+    for anomaly in report.anomalies:
+        bins = len(anomaly.series)
+        window = Window(anomaly.bin_start - anomaly.step * (bins - 1), anomaly.step, bins)
+        label = f"{anomaly.entity} · {anomaly.column} = {anomaly.value}"
+        by_table.setdefault(anomaly.table, []).append(
+            ChartSeries(
+                label=label if len(label) <= 120 else label[:119] + "…",
+                entity_column=anomaly.entity_column,
+                identifiers=identifiers.get(anomaly.entity, (anomaly.entity,)),
+                column=anomaly.column,
+                value=anomaly.value,
+                window=window,
+            )
+        )
+    out = {}
+    for table, items in sorted(by_table.items()):
+        # Known tables: typed columns; any other column is compared on its text.
+        types = {c.name: c.kql_type for c in load_bundled_schema(table) or ()}
+        for item in items:
+            for column in (item.entity_column, item.column):
+                types.setdefault(column, "dynamic")
+        out[table] = [text for _, text in chart_queries(table, items, types, threshold=threshold)]
     return out
 
 

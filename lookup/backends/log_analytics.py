@@ -122,9 +122,10 @@ class QueryGate:
         #: Highest number of queries seen in flight at once (for tests and logs).
         self.peak = 0
 
-    def acquire(self, deadline: float | None) -> None:
-        """Wait for a slot; :class:`BudgetExceededError` if none frees before ``deadline``."""
+    def acquire(self, timeout: float | None) -> None:
+        """Wait for a slot; :class:`BudgetExceededError` if none frees within ``timeout`` s."""
         with self._cond:
+            deadline = None if timeout is None else self._clock() + timeout
             while True:
                 now = self._clock()
                 while self._started and now - self._started[0] >= self._rate_period:
@@ -361,13 +362,15 @@ class LogAnalyticsBackend:
             remaining = self._remaining()
             if remaining is not None and remaining < MIN_QUERY_SECONDS:
                 raise BudgetExceededError(f"time budget ran out before {query.label} could start")
-            server_timeout = self.settings.query_timeout_seconds
-            read_timeout = server_timeout + self._read_timeout_slack
-            if remaining is not None:
-                server_timeout = max(1, min(server_timeout, int(remaining)))
-                read_timeout = min(read_timeout, remaining + self._deadline_grace)
-            self.gate.acquire(self._deadline)
+            self.gate.acquire(None if remaining is None else remaining - MIN_QUERY_SECONDS)
             try:
+                # Measured after the wait for a slot: the server gets what is left, no more.
+                remaining = self._remaining()
+                server_timeout = self.settings.query_timeout_seconds
+                read_timeout = server_timeout + self._read_timeout_slack
+                if remaining is not None:
+                    server_timeout = max(1, min(server_timeout, int(remaining)))
+                    read_timeout = min(read_timeout, max(0.0, remaining) + self._deadline_grace)
                 self._record(query, attempt)
                 response = self.client.query_workspace(
                     self.workspace_id,
@@ -516,6 +519,7 @@ def create_backend(
     endpoint: str | None = None,
     credential: Any | None = None,
     on_query: QueryListener | None = None,
+    client_options: Mapping[str, Any] | None = None,
 ) -> LogAnalyticsBackend:
     """A backend on a new ``LogsQueryClient`` (the command line's and the function app's way).
 
@@ -523,7 +527,8 @@ def create_backend(
     ``az login``; ``settings.managed_identity_client_id`` selects a user-assigned identity).
     ``endpoint`` defaults to ``settings.logs_endpoint``: pass ``https://api.loganalytics.us``
     or ``https://api.loganalytics.azure.cn`` for sovereign clouds; the token audience follows
-    the endpoint.
+    the endpoint. ``client_options`` go to ``LogsQueryClient`` (e.g. ``connection_verify``
+    for a proxy's CA bundle).
     """
     try:
         from azure.identity import DefaultAzureCredential
@@ -536,7 +541,9 @@ def create_backend(
         credential = DefaultAzureCredential(
             managed_identity_client_id=settings.managed_identity_client_id
         )
-    client = LogsQueryClient(credential, endpoint=endpoint or settings.logs_endpoint)
+    client = LogsQueryClient(
+        credential, endpoint=endpoint or settings.logs_endpoint, **dict(client_options or {})
+    )
     return LogAnalyticsBackend(client, workspace_id, settings=settings, on_query=on_query)
 
 

@@ -54,11 +54,13 @@ MAX_COMMENT_CHARS = 30_000
 RESPONDER_ROLE = "Microsoft Sentinel Responder"
 RESPONDER_ROLE_ID = "3e150937-b8fe-4cfb-8069-0eaf05ecd056"
 
-#: azure-core retry keywords for the management client: 5 retries, exponential backoff
-#: from 1 s (the first retry is immediate, as azure-core does it), at most 60 s apart;
-#: ``Retry-After`` wins when ARM sends it.
+#: azure-core retry keywords for the management client: up to 5 retries (``retry_status``
+#: raised from azure-core's 3 so throttling gets all of them), exponential backoff of
+#: ``1 s * 2**(n-1)`` after the first, immediate retry, at most 60 s apart; ``Retry-After``
+#: wins when ARM sends it.
 ARM_RETRY_SETTINGS: Mapping[str, Any] = {
     "retry_total": 5,
+    "retry_status": 5,
     "retry_backoff_factor": 1.0,
     "retry_backoff_max": 60,
 }

@@ -8,6 +8,7 @@ must be retried, marked or reported, and nothing may hang.
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 from fakes.log_analytics import (
+    FakeCredential,
     FakeLogAnalytics,
     FakeWorkspace,
     Fault,
@@ -41,6 +43,8 @@ from lookup.backends.log_analytics import (
     LogAnalyticsBackend,
     QueryGate,
     RetrySchedule,
+    create_backend,
+    query_printer,
 )
 from lookup.errors import (
     BudgetExceededError,
@@ -547,7 +551,7 @@ def test_gate_rate_limit_and_deadline() -> None:
     with pytest.raises(BudgetExceededError, match="query slot"):
         gate.acquire(0.0)  # a third start within 30 s would break the rate limit
     now[0] = 30.0
-    gate.acquire(1.0)
+    gate.acquire(0.0)
     gate.release()
     with pytest.raises(ValueError):
         QueryGate(6)
@@ -606,3 +610,21 @@ def test_every_query_sent_binds_in_the_language_service(
         analysis = service.analyse(request.query)
         assert analysis.errors == (), analysis.explain()
     assert [r.authorization for r in fake.requests] == ["Bearer fake-token"] * 6
+
+
+def test_create_backend_for_a_sovereign_endpoint(fake: FakeLogAnalytics) -> None:
+    credential = FakeCredential()
+    stream = io.StringIO()
+    backend = create_backend(
+        WORKSPACE_ID,
+        settings=Settings(),
+        endpoint=fake.endpoint,
+        credential=credential,
+        on_query=query_printer(stream),
+        client_options={"connection_verify": fake.ca_path},
+    )
+    assert backend.list_tables(*SCAN) == ["Custom_CL", "SigninLogs"]
+    # The token audience follows the endpoint (api.loganalytics.us, .azure.cn, ...).
+    assert credential.scopes == [(f"{fake.endpoint}/.default",)]
+    assert backend.description == f"log-analytics:{WORKSPACE_ID}"
+    assert stream.getvalue() == f"// tables (Usage)\n{fake.requests[0].query}\n\n"

@@ -23,6 +23,7 @@ from fakes.log_analytics import (
 )
 from kusto.language_service import shared_service, usage_table
 
+from lookup.backends.la_queries import portal_link, query_from_portal_link, report_chart_queries
 from lookup.backends.local import LocalBackend
 from lookup.backends.log_analytics import LogAnalyticsBackend, RetrySchedule, query_printer
 from lookup.demo import WORKSPACE_ID, DemoScenario, build_demo_workspace
@@ -233,3 +234,33 @@ def test_no_batch_api(path: Path) -> None:
     source = (Path(__file__).resolve().parents[2] / path).read_text(encoding="utf-8")
     assert "query_batch" not in source
     assert "$batch" not in source.replace("``$batch``", "")
+
+
+def test_chart_and_drilldown_queries_of_the_report_bind(world: World, clean_run: Run) -> None:
+    report = clean_run.report
+    charts = report_chart_queries(report, threshold=1.5)
+    assert sorted(charts) == sorted({a.table for a in report.anomalies})
+    service = shared_service()
+    service.set_tables(
+        [usage_table(), *language_service_tables(world.workspace, world.workspace.tables)]
+    )
+    for table, texts in charts.items():
+        literals: set[str] = set()
+        for text in texts:
+            assert "| render anomalychart with (anomalycolumns=Anomalies" in text
+            analysis = service.analyse(text)
+            assert analysis.errors == (), analysis.explain()
+            literals.update(analysis.literals)
+        assert {a.value for a in report.anomalies if a.table == table} <= literals
+    arm_id = world.scenario.incident["object"]["id"].split("/providers/Microsoft.SecurityInsights")[
+        0
+    ]
+    for anomaly in report.anomalies:
+        analysis = service.analyse(anomaly.drilldown_kql)
+        assert analysis.errors == (), analysis.explain()
+        link = portal_link(
+            anomaly.drilldown_kql,
+            arm_id,
+            timespan=(anomaly.bin_start, anomaly.bin_start + anomaly.step),
+        )
+        assert query_from_portal_link(link) == anomaly.drilldown_kql

@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,9 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        # Recorded before answering: the client may look at the record as soon as it has
+        # the answer.
+        self._record(status)
         raw = json.dumps(body).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -130,7 +134,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(raw)
 
-    def _error(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> int:
+    def _error(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> int:
         self._send(status, {"error": {"code": code, "message": message}}, headers)
         return status
 
@@ -144,30 +150,41 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle("POST")
 
     def _handle(self, method: str) -> None:
-        fake = self.server.fake
         length = int(self.headers.get("Content-Length", "0") or 0)
         raw = self.rfile.read(length) if length else b""
         parts = urlsplit(self.path)
         query = parse_qs(parts.query)
         body: Any = None
-        status = 500
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw.decode("utf-8", "replace")
+        self._pending: tuple[str, str, dict[str, list[str]], Any] | None = (
+            method,
+            parts.path,
+            query,
+            body,
+        )
         try:
-            status = self._route(method, parts.path, query, body)
+            self._route(method, parts.path, query, body)
         finally:
-            fake.record(
-                ArmRequest(
-                    method=method,
-                    path=parts.path,
-                    query=query,
-                    authorization=self.headers.get("Authorization"),
-                    body=body,
-                    status=status,
-                )
+            self._record(500)
+
+    def _record(self, status: int) -> None:
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        method, path, query, body = pending
+        self.server.fake.record(
+            ArmRequest(
+                method=method,
+                path=path,
+                query=query,
+                authorization=self.headers.get("Authorization"),
+                body=body,
+                status=status,
             )
+        )
 
     def _route(self, method: str, path: str, query: dict[str, list[str]], body: Any) -> int:
         fake = self.server.fake
@@ -187,7 +204,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._put_comment(path, key, comment["comment"], body)
         entities = _ENTITIES.match(path)
         if entities is not None and method == "POST":
-            key = incident_key(entities["sub"], entities["rg"], entities["ws"], entities["incident"])
+            key = incident_key(
+                entities["sub"], entities["rg"], entities["ws"], entities["incident"]
+            )
             found = fake.entities.get(key)
             if found is None:
                 return self._error(404, "NotFound", "incident not found")
@@ -221,7 +240,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _put_comment(self, path: str, key: str, comment_id: str, body: Any) -> int:
         fake = self.server.fake
-        message = (body or {}).get("properties", {}).get("message") if isinstance(body, dict) else None
+        message = (
+            (body or {}).get("properties", {}).get("message") if isinstance(body, dict) else None
+        )
         if not isinstance(message, str) or not message:
             return self._error(400, "BadRequest", "properties.message is required")
         if len(message) > MAX_COMMENT_CHARS:
@@ -337,3 +358,77 @@ class RecordingTransport(RequestsTransport):  # type: ignore[misc]
 
     def sleep(self, duration: float) -> None:
         self.sleeps.append(float(duration))
+
+
+# -- what the incident page renders -------------------------------------------------------
+
+#: The HTML a comment may use: what the renderer promises and Sentinel displays.
+COMMENT_TAGS = frozenset(
+    {"table", "tr", "th", "td", "b", "i", "br", "wbr", "p", "pre", "code", "ul", "li", "a", "small"}
+)
+_VOID_TAGS = frozenset({"br", "wbr"})
+
+
+class _CommentChecker(HTMLParser):
+    """Collects tags and every way a comment's markup is not well-formed, simple HTML."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.problems: list[str] = []
+        self.tags: list[str] = []
+        self.links: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        if tag not in COMMENT_TAGS:
+            self.problems.append(f"tag <{tag}>")
+        for name, value in attrs:
+            if tag == "a" and name == "href" and value and value.startswith("https://"):
+                self.links.append(value)
+            else:
+                self.problems.append(f"attribute {name}={value!r} on <{tag}>")
+        if tag not in _VOID_TAGS:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _VOID_TAGS:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.problems.append(f"unbalanced </{tag}> (open: {self.stack})")
+            return
+        self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    def handle_comment(self, data: str) -> None:
+        self.problems.append("html comment")
+
+    def handle_decl(self, decl: str) -> None:
+        self.problems.append("declaration")
+
+    def handle_pi(self, data: str) -> None:
+        self.problems.append("processing instruction")
+
+
+@dataclass(frozen=True)
+class ParsedComment:
+    tags: tuple[str, ...]
+    links: tuple[str, ...]
+    text: str
+    problems: tuple[str, ...]
+
+
+def parse_comment_html(markup: str) -> ParsedComment:
+    """Parse a comment as the incident page would; ``problems`` lists what is not valid."""
+    checker = _CommentChecker()
+    checker.feed(markup)
+    checker.close()
+    problems = list(checker.problems)
+    if checker.stack:
+        problems.append(f"unclosed {checker.stack}")
+    return ParsedComment(
+        tuple(checker.tags), tuple(checker.links), "".join(checker.text), tuple(problems)
+    )

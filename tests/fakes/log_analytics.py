@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import ssl
 import tempfile
 import threading
@@ -315,9 +316,9 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-        # The query is over once the answer is ready: count it out of flight before the
-        # client can read the answer and start its next query.
-        self._finish()
+        # The query is over once its answer is ready: record it and count it out of flight
+        # before the client can read the answer and look at the records or send again.
+        self._finish(status)
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
@@ -338,14 +339,15 @@ class _Handler(BaseHTTPRequestHandler):
         }
         self._send(status, json.dumps(body).encode("utf-8"), headers)
 
-    def _finish(self) -> None:
-        if not getattr(self, "_finished", False):
-            self._finished = True
-            self.server.fake.finish()
+    def _finish(self, status: int) -> None:
+        pending = getattr(self, "_pending", None)
+        if pending is not None:
+            self._pending = None
+            self.server.fake.done(RecordedRequest(**pending, status=status))
 
     def do_POST(self) -> None:
         fake = self.server.fake
-        self._finished = False
+        self._pending: dict[str, Any] | None = None
         length = int(self.headers.get("Content-Length", "0"))
         raw = self.rfile.read(length)
         match = _PATH.match(self.path.split("?", 1)[0])
@@ -361,69 +363,68 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(400, "BadArgumentError", f"bad request body: {exc}")
             return
         fault = fake.take_fault(query)
-        status = 200
+        self._pending = {
+            "workspace_id": match.group("workspace"),
+            "query": query,
+            "timespan": timespan_text,
+            "prefer": self.headers.get("Prefer"),
+            "authorization": self.headers.get("Authorization"),
+            "fault": fault.kind if fault else None,
+        }
         try:
-            if fault is not None and fault.kind == "slow":
-                fake.wake.wait(fault.delay)
-                if fake.closing:
-                    status = 503
-                    self._error(503, "ServiceUnavailable", "the endpoint is shutting down")
-                    return
-            if fault is not None and fault.kind == "throttle":
-                status = 429
-                headers = (
-                    {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
-                )
-                self._error(429, "ThrottledError", fault.message, headers)
-                return
-            if fault is not None and fault.kind == "error":
-                status = fault.status
-                self._error(fault.status, "ServiceError", fault.message)
-                return
-            if fault is not None and fault.kind == "malformed":
-                self._send(200, b'{"tables": [{"name": "PrimaryResult", "columns": [')
-                return
-            if fault is not None and fault.kind == "drop":
-                status = 0
-                self.close_connection = True
-                self.connection.shutdown(2)
-                return
-            workspace = fake.workspaces.get(match.group("workspace"))
-            if workspace is None:
-                status = 404
-                self._error(404, "WorkspaceNotFoundError", "workspace not found")
-                return
-            try:
-                columns, rows = workspace.execute(query, timespan)
-            except Exception as exc:  # any engine error is the service's 400 "semantic error"
-                status = 400
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                self._error(400, "BadArgumentError", f"{type(exc).__name__}: {first}")
-                return
-            answer: dict[str, Any] = {
-                "tables": [{"name": "PrimaryResult", "columns": columns, "rows": rows}]
-            }
-            if fault is not None and fault.kind == "partial":
-                answer["tables"][0]["rows"] = rows[: int(len(rows) * fault.keep)]
-                answer["error"] = {
-                    "code": "PartialError",
-                    "message": "There were some errors when processing your query.",
-                    "details": [{"code": "EngineError", "message": fault.message}],
-                }
-            self._send(200, json.dumps(answer).encode("utf-8"))
+            self._answer(fake, fault, match.group("workspace"), query, timespan)
         finally:
-            self._finish()
-            fake.record(
-                RecordedRequest(
-                    workspace_id=match.group("workspace"),
-                    query=query,
-                    timespan=timespan_text,
-                    prefer=self.headers.get("Prefer"),
-                    authorization=self.headers.get("Authorization"),
-                    fault=fault.kind if fault else None,
-                    status=status,
-                )
-            )
+            self._finish(500)  # only if no answer was sent (an unexpected error)
+
+    def _answer(
+        self,
+        fake: FakeLogAnalytics,
+        fault: Fault | None,
+        workspace_id: str,
+        query: str,
+        timespan: tuple[datetime, datetime] | None,
+    ) -> None:
+        if fault is not None and fault.kind == "slow":
+            fake.wake.wait(fault.delay)
+            if fake.closing:
+                self._error(503, "ServiceUnavailable", "the endpoint is shutting down")
+                return
+        if fault is not None and fault.kind == "throttle":
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+            self._error(429, "ThrottledError", fault.message, headers)
+            return
+        if fault is not None and fault.kind == "error":
+            self._error(fault.status, "ServiceError", fault.message)
+            return
+        if fault is not None and fault.kind == "malformed":
+            self._send(200, b'{"tables": [{"name": "PrimaryResult", "columns": [')
+            return
+        if fault is not None and fault.kind == "drop":
+            self._finish(0)
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        workspace = fake.workspaces.get(workspace_id)
+        if workspace is None:
+            self._error(404, "WorkspaceNotFoundError", "workspace not found")
+            return
+        try:
+            columns, rows = workspace.execute(query, timespan)
+        except Exception as exc:  # any engine error is the service's 400 "semantic error"
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            self._error(400, "BadArgumentError", f"{type(exc).__name__}: {first}")
+            return
+        answer: dict[str, Any] = {
+            "tables": [{"name": "PrimaryResult", "columns": columns, "rows": rows}]
+        }
+        if fault is not None and fault.kind == "partial":
+            answer["tables"][0]["rows"] = rows[: int(len(rows) * fault.keep)]
+            answer["error"] = {
+                "code": "PartialError",
+                "message": "There were some errors when processing your query.",
+                "details": [{"code": "EngineError", "message": fault.message}],
+            }
+        self._send(200, json.dumps(answer).encode("utf-8"))
 
 
 class _Server(ThreadingHTTPServer):
@@ -471,12 +472,10 @@ class FakeLogAnalytics:
                     return fault
         return None
 
-    def finish(self) -> None:
+    def done(self, request: RecordedRequest) -> None:
+        """A request was answered (or dropped): record it; it is no longer in flight."""
         with self._lock:
             self.in_flight -= 1
-
-    def record(self, request: RecordedRequest) -> None:
-        with self._lock:
             self.requests.append(request)
 
     def clear(self) -> None:
@@ -526,9 +525,11 @@ class FakeCredential:
 
     def __init__(self) -> None:
         self.calls = 0
+        self.scopes: list[tuple[str, ...]] = []
 
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         self.calls += 1
+        self.scopes.append(scopes)
         return AccessToken("fake-token", int(time.time()) + 3600)
 
 
