@@ -120,7 +120,10 @@ def clean_identifiers(candidates: Iterable[str | None]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _json_type(value: object) -> str:
+def json_type(value: object) -> str:
+    """How an error message names a JSON value's type ("a string", "an array", "null")."""
+    if value is None:
+        return "null"
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, int | float):
@@ -165,7 +168,7 @@ class _Props:
             return value.strip() or None
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)
-        raise PayloadError(f"{self.path}.{key}", f"expected a string, got {_json_type(value)}")
+        raise PayloadError(f"{self.path}.{key}", f"expected a string, got {json_type(value)}")
 
     def loose_text(self, *names: str) -> str | None:
         """Like :meth:`text` for loosely typed bags (``additionalData``): other types → None."""
@@ -191,7 +194,7 @@ class _Shape:
 def _shape(raw: object, path: str) -> _Shape:
     """Validate one raw entity and split it into its kind and properties."""
     if not isinstance(raw, Mapping):
-        raise PayloadError(path, f"expected an entity object, got {_json_type(raw)}")
+        raise PayloadError(path, f"expected an entity object, got {json_type(raw)}")
     if "kind" in raw:
         kind = raw["kind"]
         if not isinstance(kind, str) or not kind.strip():
@@ -201,7 +204,7 @@ def _shape(raw: object, path: str) -> _Shape:
             properties = {}
         if not isinstance(properties, Mapping):
             raise PayloadError(
-                f"{path}.properties", f"expected an object, got {_json_type(properties)}"
+                f"{path}.properties", f"expected an object, got {json_type(properties)}"
             )
         return _Shape(kind.strip(), _Props(properties, f"{path}.properties"))
     alert_type = raw.get("Type")

@@ -218,8 +218,19 @@ def test_show_queries_prints_the_sql_on_stderr(
     capsys: pytest.CaptureFixture[str], demo_files: tuple[Path, Path]
 ) -> None:
     incident, ws = demo_files
-    code, out, err = run(capsys, "run", "--incident", str(incident), "--workspace", str(ws),
-                         "--format", "json", "--show-queries", "--tables", "SigninLogs")
+    code, out, err = run(
+        capsys,
+        "run",
+        "--incident",
+        str(incident),
+        "--workspace",
+        str(ws),
+        "--format",
+        "json",
+        "--show-queries",
+        "--tables",
+        "SigninLogs",
+    )
     assert code == 0
     json.loads(out)  # stdout stays a clean report
     assert err.count("-- duckdb\n") == 2  # one profile and one counts query
@@ -230,7 +241,15 @@ def test_workspace_and_log_analytics_are_exclusive(
     capsys: pytest.CaptureFixture[str], demo_files: tuple[Path, Path]
 ) -> None:
     incident, ws = demo_files
-    code, _, err = run(capsys, "run", "--incident", str(incident), "--workspace", str(ws),
-                       "--log-analytics", "5e3b2d4c-7a1f-4e8b-9c6d-0a1b2c3d4e5f")
+    code, _, err = run(
+        capsys,
+        "run",
+        "--incident",
+        str(incident),
+        "--workspace",
+        str(ws),
+        "--log-analytics",
+        "5e3b2d4c-7a1f-4e8b-9c6d-0a1b2c3d4e5f",
+    )
     assert code == 2
     assert "not allowed with argument" in err

@@ -60,9 +60,7 @@ SPARKLINE_WIDTH = 24
 #: Longest link accepted in ``links``; longer ones are dropped rather than eat the budget.
 MAX_LINK_CHARS = 4_000
 
-_HEADER_ROW = (
-    "<tr><th>#</th><th>Score</th><th>What</th><th>Rows: actual vs expected</th></tr>\n"
-)
+_HEADER_ROW = "<tr><th>#</th><th>Score</th><th>What</th><th>Rows: actual vs expected</th></tr>\n"
 _TABLE_OPEN = "<table>\n" + _HEADER_ROW
 _TABLE_CLOSE = "</table>\n"
 _DRILL_OPEN = "<p><b>Drill-down KQL</b> (the raw rows behind each row):</p>\n<ul>\n"

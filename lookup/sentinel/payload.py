@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 
-from lookup.entities import entities_from_payload
+from lookup.entities import entities_from_payload, json_type
 from lookup.errors import PayloadError
 from lookup.models import Incident, WorkspaceRef
 
@@ -133,22 +133,6 @@ def _where(path: str) -> str:
     return path or "$"
 
 
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, list | tuple):
-        return "an array"
-    return type(value).__name__
-
-
 def _decode(value: object, path: str) -> object:
     """JSON text or bytes → parsed JSON; anything else is returned as is."""
     if isinstance(value, bytes | bytearray | memoryview):
@@ -185,7 +169,7 @@ def _locate(value: object, path: str, depth: int) -> _Located:
             f"exactly one event (got {len(value)} item(s))",
         )
     if not isinstance(value, Mapping):
-        raise PayloadError(_where(path), f"expected a JSON object, got {_json_type(value)}")
+        raise PayloadError(_where(path), f"expected a JSON object, got {json_type(value)}")
     if "object" in value:
         return _Located("trigger", value, path, _sibling_entities(value, path))
     if "eventType" in value and "data" in value:
@@ -225,7 +209,7 @@ def _cloud_event_data(event: Mapping[str, object], path: str) -> object:
         raise PayloadError(_join(path, "data"), "missing: the CloudEvent carries no data")
     where = _join(path, "data_base64")
     if not isinstance(encoded, str):
-        raise PayloadError(where, f"expected a base64 string, got {_json_type(encoded)}")
+        raise PayloadError(where, f"expected a base64 string, got {json_type(encoded)}")
     try:
         raw = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError) as exc:
@@ -242,7 +226,7 @@ def _mapping(parent: Mapping[str, object], key: str, path: str) -> Mapping[str, 
     if value is None:
         raise PayloadError(where, "missing")
     if not isinstance(value, Mapping):
-        raise PayloadError(where, f"expected an object, got {_json_type(value)}")
+        raise PayloadError(where, f"expected an object, got {json_type(value)}")
     return value
 
 
@@ -251,7 +235,7 @@ def _opt_mapping(parent: Mapping[str, object], key: str, path: str) -> Mapping[s
     if value is None:
         return None
     if not isinstance(value, Mapping):
-        raise PayloadError(_join(path, key), f"expected an object, got {_json_type(value)}")
+        raise PayloadError(_join(path, key), f"expected an object, got {json_type(value)}")
     return value
 
 
@@ -260,7 +244,7 @@ def _opt_list(parent: Mapping[str, object], key: str, path: str) -> Sequence[obj
     if value is None:
         return ()
     if not isinstance(value, list | tuple):
-        raise PayloadError(_join(path, key), f"expected an array, got {_json_type(value)}")
+        raise PayloadError(_join(path, key), f"expected an array, got {json_type(value)}")
     return value
 
 
@@ -269,7 +253,7 @@ def _opt_str(parent: Mapping[str, object], key: str, path: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise PayloadError(_join(path, key), f"expected a string, got {_json_type(value)}")
+        raise PayloadError(_join(path, key), f"expected a string, got {json_type(value)}")
     return value.strip() or None
 
 
@@ -281,7 +265,7 @@ def _opt_int(parent: Mapping[str, object], key: str, path: str) -> int | None:
         return value
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
-    raise PayloadError(_join(path, key), f"expected an integer, got {_json_type(value)}")
+    raise PayloadError(_join(path, key), f"expected an integer, got {json_type(value)}")
 
 
 def _opt_time(parent: Mapping[str, object], key: str, path: str) -> datetime | None:
@@ -290,7 +274,7 @@ def _opt_time(parent: Mapping[str, object], key: str, path: str) -> datetime | N
         return None
     where = _join(path, key)
     if not isinstance(value, str):
-        raise PayloadError(where, f"expected an ISO 8601 string, got {_json_type(value)}")
+        raise PayloadError(where, f"expected an ISO 8601 string, got {json_type(value)}")
     try:
         return parse_timestamp(value)
     except ValueError as exc:
@@ -331,7 +315,7 @@ def _collect_entities(
         if not isinstance(value, list | tuple):
             raise PayloadError(
                 items_path,
-                f"expected a list-entities response or an entity array, got {_json_type(value)}",
+                f"expected a list-entities response or an entity array, got {json_type(value)}",
             )
         raws.extend(value)
         paths.extend(_join(items_path, f"[{i}]") for i in range(len(value)))
@@ -356,7 +340,7 @@ def _from_incident(located: _Located, at: datetime | None) -> Incident:
     for i, alert in enumerate(alerts):
         alert_path = _join(alerts_path, f"[{i}]")
         if not isinstance(alert, Mapping):
-            raise PayloadError(alert_path, f"expected an object, got {_json_type(alert)}")
+            raise PayloadError(alert_path, f"expected an object, got {json_type(alert)}")
         properties = _opt_mapping(alert, "properties", alert_path)
         if properties is not None:
             alert_props.append((properties, _join(alert_path, "properties")))
@@ -480,7 +464,7 @@ def _from_alert(located: _Located, at: datetime | None) -> Incident:
     if own is None:
         own = []
     if not isinstance(own, list | tuple):
-        raise PayloadError(own_path, f"expected an array, got {_json_type(own)}")
+        raise PayloadError(own_path, f"expected an array, got {json_type(own)}")
     raws, paths = _collect_entities(own, own_path, located.entity_sources)
     found, skipped = entities_from_payload(raws, paths=paths)
     return Incident(

@@ -202,13 +202,14 @@ def test_dynamic_json_columns_are_searchable(workspace: Path) -> None:
 
 
 def test_counts_bins_values_per_group_window(workspace: Path) -> None:
-    rows = signins("jdoe@contoso.com", 3, 2) + [
+    rows = [
+        *signins("jdoe@contoso.com", 3, 2),
         {
             "TimeGenerated": _iso(T0 + 2 * DAY + timedelta(hours=15, minutes=5)),
             "UserPrincipalName": "jdoe@contoso.com",
             "Location": "RU",
             "ResultType": "",
-        }
+        },
     ]
     write_jsonl(workspace / "SigninLogs.jsonl", rows)
     backend = LocalBackend(workspace)

@@ -42,7 +42,9 @@ def rows(doc: Element) -> list[list[str]]:
         rank, score, what, counts = cells
         column = what.find_all("b")[0].text
         place, *related = [small.text for small in what.find_all("small")]
-        value = what.text[len(column) + len(" = ") : len(what.text) - len("".join([place, *related]))]
+        value = what.text[
+            len(column) + len(" = ") : len(what.text) - len("".join([place, *related]))
+        ]
         entity, table = place.rsplit(" in ", 1)
         bin_text = counts.find_all("small")[0].text
         spark = SPARK.findall(counts.text)[-1]
