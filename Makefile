@@ -46,7 +46,7 @@ unit: test-deps
 
 test: lint typecheck unit
 
-bench: $(VENV)/.demo-installed
+bench: install-dev
 	$(BIN)/python -m bench
 
 clean:

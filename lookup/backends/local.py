@@ -90,10 +90,18 @@ def term_regex(identifier: str) -> str:
     side where it starts or ends with one. Every character is written as a ``\\x{...}``
     escape, so no identifier can change the pattern's structure.
     """
-    body = "".join(f"\\x{{{ord(c):x}}}" for c in identifier)
-    left = r"(?:^|[^\pL\pN])" if identifier[:1].isalnum() else ""
-    right = r"(?:$|[^\pL\pN])" if identifier[-1:].isalnum() else ""
-    return f"(?is){left}{body}{right}"
+    return terms_regex([identifier])
+
+
+def terms_regex(identifiers: Sequence[str]) -> str:
+    """One RE2 pattern matching any of the identifiers as ``has`` does (``has_any``)."""
+    branches = []
+    for identifier in identifiers:
+        body = "".join(f"\\x{{{ord(c):x}}}" for c in identifier)
+        left = r"(?:^|[^\pL\pN])" if identifier[:1].isalnum() else ""
+        right = r"(?:$|[^\pL\pN])" if identifier[-1:].isalnum() else ""
+        branches.append(f"{left}{body}{right}")
+    return "(?is)(?:" + "|".join(branches) + ")"
 
 
 class _Table:
@@ -268,21 +276,42 @@ class LocalBackend:
             return f"CAST(to_json({quoted}) AS VARCHAR)"
         return f"CAST({quoted} AS VARCHAR)"
 
+    def _lowered(self, table: _Table, columns: Iterable[str]) -> tuple[str, dict[str, str]]:
+        """SQL selecting every row plus each column's lower-cased text, computed once.
+
+        Returns the select list and the alias of each column's lowered text, for
+        :meth:`_match`.
+        """
+        aliases: dict[str, str] = {}
+        for column in columns:
+            aliases.setdefault(column, f"__low{len(aliases)}")
+        lowered = [f"lower({self._text(table, c)}) AS {alias}" for c, alias in aliases.items()]
+        return ", ".join(["*", *lowered]), aliases
+
     def _match(
-        self, table: _Table, column: str, identifiers: Sequence[str], params: list[Any]
+        self,
+        table: _Table,
+        column: str,
+        identifiers: Sequence[str],
+        params: list[Any],
+        lowered: str,
     ) -> str:
-        text = self._text(table, column)
-        terms = []
+        """SQL true where ``column`` has any of ``identifiers`` as whole terms.
+
+        ``lowered`` is the column's lower-cased text (see :meth:`_lowered`). The substring
+        test on it rules out almost every row cheaply; the ``CASE`` makes sure the regex,
+        which checks the term boundaries, only runs on the rows that pass it.
+        """
+        needles = []
         for identifier in identifiers:
             params.append(identifier.lower())
-            needle = f"${len(params)}"
-            params.append(term_regex(identifier))
-            pattern = f"${len(params)}"
-            # The cheap substring test lets DuckDB skip the regex on almost every row.
-            terms.append(
-                f"(contains(lower({text}), {needle}) AND regexp_matches({text}, {pattern}))"
-            )
-        return "(" + " OR ".join(terms) + ")"
+            needles.append(f"contains({lowered}, ${len(params)})")
+        params.append(terms_regex(identifiers))
+        text = self._text(table, column)
+        return (
+            f"(CASE WHEN {' OR '.join(needles)} "
+            f"THEN regexp_matches({text}, ${len(params)}) ELSE false END)"
+        )
 
     def _table(self, name: str) -> _Table:
         table = self._tables.get(name)
@@ -311,18 +340,21 @@ class LocalBackend:
         outer += [
             f"approx_count_distinct({sql_identifier(c)})" for c in request.categorical_candidates
         ]
+        source, lowered = self._lowered(table, (c for p in request.probes for c in p.columns))
         pairs: list[tuple[str, str]] = []
         for probe in request.probes:
             for column in probe.columns:
                 flag = f"__m{len(pairs)}"
-                inner.append(f"{self._match(table, column, probe.identifiers, params)} AS {flag}")
+                match = self._match(table, column, probe.identifiers, params, lowered[column])
+                inner.append(f"{match} AS {flag}")
                 outer.append(f"count(*) FILTER (WHERE {flag})")
                 outer.append(f"min({sql_identifier(_TIME_COLUMN)}) FILTER (WHERE {flag})")
                 pairs.append((probe.key, column))
+        time = sql_identifier(_TIME_COLUMN)
         sql = (
             f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} "
-            f"FROM {sql_identifier(table.view)} "
-            f"WHERE {sql_identifier(_TIME_COLUMN)} >= $1 AND {sql_identifier(_TIME_COLUMN)} < $2)"
+            f"FROM (SELECT {source} FROM {sql_identifier(table.view)} "
+            f"WHERE {time} >= $1 AND {time} < $2))"
         )
         row = self._fetch(table, sql, params)[0]
         row_count = int(row[0])
@@ -348,9 +380,12 @@ class LocalBackend:
         time = sql_identifier(_TIME_COLUMN)
         inner = [f"{time} AS __t"]
         inner += [f"{self._text(table, c)} AS __c{i}" for i, c in enumerate(request.columns)]
+        source, lowered = self._lowered(table, (g.entity_column for g in request.groups))
         flags = []
         for gi, group in enumerate(request.groups):
-            match = self._match(table, group.entity_column, group.identifiers, params)
+            match = self._match(
+                table, group.entity_column, group.identifiers, params, lowered[group.entity_column]
+            )
             inner.append(f"{match} AS __g{gi}")
             flags.append(f"__g{gi}")
         branches = []
@@ -370,7 +405,8 @@ class LocalBackend:
                 )
         sql = (
             f"WITH matched AS MATERIALIZED (SELECT * FROM (SELECT {', '.join(inner)} "
-            f"FROM {sql_identifier(table.view)} WHERE {time} >= $1 AND {time} < $2) "
+            f"FROM (SELECT {source} FROM {sql_identifier(table.view)} "
+            f"WHERE {time} >= $1 AND {time} < $2)) "
             f"WHERE {' OR '.join(flags)}) "
             f"SELECT g, c, v, b, count(*) FROM ({' UNION ALL '.join(branches)}) "
             f"GROUP BY g, c, v, b"

@@ -171,8 +171,26 @@ def test_term_matching_follows_kusto_has(
 def test_term_regex_escapes_every_character() -> None:
     pattern = term_regex("a.b*")
     assert "." not in pattern.replace("\\x{2e}", "")
-    assert pattern.startswith("(?is)(?:^|[^\\pL\\pN])")
-    assert pattern.endswith("\\x{2a}")  # ends with '*': no right boundary needed
+    assert pattern.startswith("(?is)(?:(?:^|[^\\pL\\pN])")
+    assert pattern.endswith("\\x{2a})")  # ends with '*': no right boundary needed
+
+
+def test_terms_regex_matches_any_identifier(workspace: Path) -> None:
+    rows = [
+        {"TimeGenerated": _iso(T0), "Computer": text, "EventID": 1}
+        for text in ("CONTOSO\\jdoe", "jdoe@contoso.com", "S-1-5-21-9", "jdoe2", "S-1-5-21-99")
+    ]
+    write_jsonl(workspace / "SecurityEvent.jsonl", rows)
+    profile = LocalBackend(workspace).profile(
+        ProfileRequest(
+            "SecurityEvent",
+            T0,
+            T0 + DAY,
+            (EntityProbe("e0", ("jdoe", "S-1-5-21-9"), ("Computer",)),),
+            (),
+        )
+    )
+    assert profile.hits[0].hits == 3
 
 
 def test_dynamic_json_columns_are_searchable(workspace: Path) -> None:
