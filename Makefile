@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit install-dev test-deps bench clean
+.PHONY: demo test lint typecheck unit install-dev test-deps bench bench-quick clean
 
 # The demo needs only the local extras (numpy + DuckDB).
 $(VENV)/.demo-installed: pyproject.toml
@@ -51,3 +51,7 @@ bench: install-dev
 
 clean:
 	rm -rf $(VENV) .venv-checkov tests/kusto/node_modules demo-output .pytest_cache .mypy_cache .ruff_cache
+
+# Every part of the benchmark at small sizes (< 2 min); CI runs it so the harness cannot rot.
+bench-quick: install-dev
+	$(BIN)/python -m bench --quick

@@ -340,8 +340,8 @@ def _incident(
         Counter(_stl_reason(item, entities, blocks) for item in judged["msticpy_stl"].missed)
     )
     results["notebook_runs"] = runs
-    results["queries"]["notebook"] = sum(r["queries"] for r in runs)
-    results["queries"]["notebook_fixed"] = sum(r["fixed_queries"] for r in runs)
+    results["queries"]["notebook"] = sum(r.queries for r in entity_runs.values())
+    results["queries"]["notebook_fixed"] = sum(r.fixed_queries for r in entity_runs.values())
     results["methods"] = {
         name: {
             "found": {f"{i.entity}|{i.table}|{i.column}|{i.value}": r for i, r in j.found.items()},

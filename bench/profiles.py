@@ -15,6 +15,8 @@ class ScalePoint:
     rows: int
     tables: int
     entities: int
+    #: fresh-process runs of this point (None: the profile's default for its size)
+    runs: int | None = None
 
 
 @dataclass(frozen=True)
@@ -44,9 +46,11 @@ class Profile:
     query_tables: tuple[int, ...]
     query_entities: tuple[int, ...]
 
-    def runs_for(self, rows: int) -> int:
+    def runs_for(self, point: ScalePoint) -> int:
+        if point.runs is not None:
+            return point.runs
         for limit, runs in self.repeats:
-            if rows <= limit:
+            if point.rows <= limit:
                 return runs
         return 1
 
@@ -62,11 +66,14 @@ _SATURDAY_EVENING = datetime(2026, 11, 21, 21, 45, tzinfo=UTC)
 FULL = Profile(
     name="full",
     scale_points=(
-        *_points((100_000, 1_000_000, 10_000_000, 30_000_000), 5, 3),
+        *_points((100_000, 1_000_000), 5, 3),
+        ScalePoint(10_000_000, 5, 3, runs=3),
+        ScalePoint(30_000_000, 5, 3),
         *_points((1_000_000, 10_000_000), 5, 1),
-        *_points((1_000_000, 10_000_000), 5, 10),
+        ScalePoint(1_000_000, 5, 10),
+        ScalePoint(10_000_000, 5, 10, runs=1),
         *_points((1_000_000, 10_000_000), 20, 3),
-        ScalePoint(10_000_000, 20, 10),
+        ScalePoint(10_000_000, 20, 10, runs=1),
     ),
     repeats=((1_000_000, 3), (10_000_000, 2), (10**12, 1)),
     scoring_series=100_000,

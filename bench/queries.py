@@ -116,7 +116,7 @@ def la_query_count(profile: Profile, cache: Path, log: Callable[[str], None]) ->
 
 #: (rows, tables, entities) of the Log Analytics query-count grid per profile.
 LA_GRIDS: dict[str, tuple[int, tuple[int, ...], tuple[int, ...]]] = {
-    "full": (20_000, (5, 20), (1, 3, 10)),
+    "full": (20_000, (5, 20), (1, 10)),
     "quick": (6_000, (5,), (1, 3)),
     "mini": (6_000, (5,), (1,)),
 }

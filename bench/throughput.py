@@ -55,7 +55,7 @@ def count_series(rows: int, length: int, seed: int = 5) -> npt.NDArray[np.float6
     counts = rng.poisson(mean).astype(np.float64)
     spiking = kind > 0.9
     counts[spiking, -1] += rng.poisson(5 * level[spiking] + 5)
-    return counts
+    return np.asarray(counts, dtype=np.float64)
 
 
 def _best_of(runs: int, work: Callable[[], object]) -> list[float]:

@@ -41,7 +41,10 @@ Decisions where Kusto's behaviour is not public (each is tested):
   and keeps the same NF formula. So ``[0]*14 + [50]`` scores about 54 (flagged),
   ``[5]*14 + [6]`` about 0.48 (not flagged), ``[1]*14 + [3]`` about 2.16 (a mild anomaly).
   ``zero_spread="zero"`` scores such series 0 everywhere (the conservative reading). No
-  division by zero happens either way, and finite counts never give NaN or infinity.
+  division by zero happens either way, and finite counts never give NaN or infinity. A
+  spread within ``1e-9`` of the training residuals' largest magnitude counts as zero: after a
+  seasonal baseline is subtracted, equal percentiles can differ by a rounding residue, and
+  dividing by it would score a count of 2 at 1e17.
 * **Period detection.** Kusto's ``series_periods_detect`` is closed source, so the detector
   is our own design (:func:`detect_period`). It checks how well per-phase medians predict
   cycles left out of the fit, and weights that by the number of complete cycles. It gives
@@ -98,6 +101,8 @@ _METHOD_PERCENTILES: dict[str, tuple[float, float, float]] = {
     "tukey": (25.0, 75.0, _TUKEY_NF),
 }
 
+# A percentile spread below this fraction of the residuals' magnitude counts as zero.
+_ZERO_SPREAD_RTOL = 1e-9
 # z-value of the 90th percentile of a standard normal, for the Poisson zero-spread floor.
 _Z90 = 1.2815515655446004
 
@@ -676,9 +681,14 @@ def _outlier_scores(
     rows, length = residuals.shape
     if rows == 0 or length == 0:
         return np.zeros((rows, length))
-    low, high = _row_percentiles(residuals[:, :learn], low_pct, high_pct)
+    training = residuals[:, :learn]
+    low, high = _row_percentiles(training, low_pct, high_pct)
     spread = high - low
-    degenerate = spread == 0.0
+    # Equal percentiles can come out a rounding residue apart (e.g. 1e-17 after subtracting
+    # a seasonal baseline); dividing by that would score a count of 2 at 1e17. A spread that
+    # small next to the residuals' magnitude is treated as zero.
+    magnitude = np.max(np.abs(training), axis=1, initial=0.0) if learn else np.zeros(rows)
+    degenerate = spread <= _ZERO_SPREAD_RTOL * magnitude
     if zero_spread_floor is not None:
         spread = np.where(degenerate, zero_spread_floor, spread)
         usable = spread > 0.0
