@@ -6,7 +6,13 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from lookup.models import Anomaly
-from lookup.ranking import Candidate, passes_filter, rank_anomalies, zero_filled
+from lookup.ranking import (
+    Candidate,
+    flagged_episodes,
+    passes_filter,
+    rank_anomalies,
+    zero_filled,
+)
 
 BIN = datetime(2026, 11, 19, tzinfo=UTC)
 
@@ -110,4 +116,31 @@ def test_columns_with_identical_series_fold_into_one_row() -> None:
         ("EventID", "4625", ()),
         ("LogonType", "10", ()),
         ("EventID", "4720", ()),
+    ]
+
+
+def test_a_run_of_flags_reaching_the_test_bin_is_one_episode() -> None:
+    flags = np.array(
+        [
+            [0, 1, 0, 0, 1, 1, 1, 1],  # earlier blip + ongoing burst: 2 episodes
+            [1, 0, 1, 0, 1, 0, 1, 0],  # anomalous every other bin: 4
+            [0, 0, 0, 0, 0, 0, 0, 1],
+            [0, 0, 0, 0, 0, 0, 0, 0],
+        ],
+        dtype=np.int8,
+    )
+    assert flagged_episodes(flags).tolist() == [2, 4, 1, 0]
+
+
+def test_an_ongoing_spray_passes_the_noise_guard() -> None:
+    # Hourly bins of a brand-new IP: some probing, then four hours of spray up to the alert.
+    counts = np.array([[0, 0, 2, 0, 0, 0, 9, 20, 19, 25]], dtype=float)
+    flags = np.array([[0, 0, 1, 0, 0, 0, 1, 1, 1, 1]], dtype=np.int8)
+    scores = np.where(flags != 0, 20.0, 0.0)
+    baseline = np.full_like(counts, 0.7)
+    assert passes_filter(counts, flags, scores, baseline, threshold=1.5, max_flagged_points=5)[0]
+    # Five separate episodes are still noise.
+    flags = np.array([[1, 0, 1, 0, 1, 0, 1, 0, 0, 1]], dtype=np.int8)
+    assert not passes_filter(counts, flags, scores, baseline, threshold=1.5, max_flagged_points=5)[
+        0
     ]
