@@ -267,9 +267,15 @@ def _demo(args: argparse.Namespace) -> int:
         f"  incident comment: {html_path}  (open it in a browser)\n"
         f"  JSON report:     {json_path}\n"
         f"  markdown report: {markdown_path}\n"
-        f"Run it yourself: anomaly-lookup run --incident {incident_path} --workspace {workspace}\n"
+        f"Run it yourself: {_program()} run --incident {incident_path} --workspace {workspace}\n"
     )
     return EXIT_OK
+
+
+def _program() -> str:
+    """How the user ran us: ``.venv/bin/anomaly-lookup`` after ``make demo``, else the name."""
+    invoked = sys.argv[0] if sys.argv else ""
+    return invoked if Path(invoked).name == "anomaly-lookup" else "anomaly-lookup"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
