@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import json
 import re
-import ssl
-import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -29,12 +27,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import trustme
 from azure.core.pipeline.transport import RequestsTransport
+
+from fakes.tls import serve_https
 
 MAX_COMMENT_CHARS = 30_000
 MAX_COMMENTS_PER_INCIDENT = 100
@@ -321,28 +319,12 @@ class FakeArm:
 @contextmanager
 def serve() -> Iterator[FakeArm]:
     """Run the endpoint on 127.0.0.1 over HTTPS with a fresh CA; stop it afterwards."""
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    cert.configure_cert(context)
     fake = FakeArm()
     server = _Server(("127.0.0.1", 0), _Handler)
     server.fake = fake
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
-    with tempfile.TemporaryDirectory() as tmp:
-        ca_path = Path(tmp) / "ca.pem"
-        ca.cert_pem.write_to_path(str(ca_path))
-        fake.endpoint = f"https://127.0.0.1:{server.server_address[1]}"
-        fake.ca_path = str(ca_path)
-        thread.start()
-        try:
-            yield fake
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=10)
+    with serve_https(server) as served:
+        fake.endpoint, fake.ca_path = served.endpoint, served.ca_path
+        yield fake
 
 
 class RecordingTransport(RequestsTransport):  # type: ignore[misc]

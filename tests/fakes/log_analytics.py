@@ -24,7 +24,6 @@ import json
 import re
 import socket
 import ssl
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -36,10 +35,10 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import trustme
 from azure.core.credentials import AccessToken
 
 from fakes.kql_engine import install_escape_fix, run
+from fakes.tls import serve_https
 from lookup.backends.la_queries import normalise_type
 from lookup.tables import load_bundled_schema
 
@@ -494,30 +493,18 @@ class FakeLogAnalytics:
 @contextmanager
 def serve(workspaces: dict[str, FakeWorkspace]) -> Iterator[FakeLogAnalytics]:
     """Run the endpoint on 127.0.0.1 over HTTPS with a fresh CA; stop it afterwards."""
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    cert.configure_cert(context)
     fake = FakeLogAnalytics(workspaces)
     server = _Server(("127.0.0.1", 0), _Handler)
     server.fake = fake
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
-    with tempfile.TemporaryDirectory() as tmp:
-        ca_path = Path(tmp) / "ca.pem"
-        ca.cert_pem.write_to_path(str(ca_path))
-        fake.endpoint = f"https://127.0.0.1:{server.server_address[1]}"
-        fake.ca_path = str(ca_path)
-        thread.start()
-        try:
-            yield fake
-        finally:
-            fake.closing = True
-            fake.wake.set()
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=10)
+
+    def release_waiters() -> None:
+        # Slow answers wait on this event: let them finish before the server stops.
+        fake.closing = True
+        fake.wake.set()
+
+    with serve_https(server, before_stop=release_waiters) as served:
+        fake.endpoint, fake.ca_path = served.endpoint, served.ca_path
+        yield fake
 
 
 class FakeCredential:
