@@ -118,6 +118,11 @@ class Report:
                 }
                 for a in self.anomalies
             ],
+            "charts": [
+                {"table": table, "kql": query}
+                for table, queries in self.chart_queries().items()
+                for query in queries
+            ],
             "stats": {
                 "queries": self.stats.queries,
                 "seconds": round(self.stats.seconds, 3),
@@ -130,6 +135,16 @@ class Report:
             "generated_at": iso(self.generated_at),
             "version": self.version,
         }
+
+    def chart_queries(self) -> dict[str, list[str]]:
+        """Per table, KQL charting Kusto's own view of the anomalous values.
+
+        Each query runs ``series_decompose_anomalies`` over the same series and renders an
+        ``anomalychart``, so an analyst can check our scores in the Log Analytics portal.
+        """
+        from lookup.backends.la_queries import report_chart_queries
+
+        return report_chart_queries(self, threshold=float(self.settings.get("threshold", 1.5)))
 
     def to_json(self, indent: int | None = 2) -> str:
         """The report as JSON text (the ``--format json`` output)."""

@@ -321,3 +321,7 @@ def test_report_json_follows_the_contract(workspace: Path) -> None:
     assert anomaly["bin_start"] == "2026-03-19T15:01:00Z"
     assert len(anomaly["series"]) == 15
     assert set(data["stats"]) >= {"queries", "seconds"}
+    (chart,) = data["charts"]
+    assert chart["table"] == "SigninLogs"
+    assert "series_decompose_anomalies(Rows, 1.5, -1, 'avg', 1)" in chart["kql"]
+    assert "render anomalychart" in chart["kql"]

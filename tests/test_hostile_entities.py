@@ -142,3 +142,12 @@ def test_every_drilldown_parses_and_keeps_the_values(
         analysis = kusto.analyse(anomaly.drilldown_kql)
         assert analysis.errors == (), analysis.explain()
         assert analysis.literals == (*identifiers[anomaly.entity], anomaly.value)
+
+
+def test_chart_queries_parse(report: Report, kusto: LanguageService) -> None:
+    charts = report.chart_queries()
+    assert set(charts) == {"SigninLogs", "SecurityEvent"}
+    for queries in charts.values():
+        for query in queries:
+            analysis = kusto.analyse(query)
+            assert analysis.errors == (), analysis.explain()

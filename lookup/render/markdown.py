@@ -54,6 +54,7 @@ def render_markdown(report: Report) -> str:
         _entities(report),
         _anomalies(report),
         _drilldowns(report),
+        _charts(report),
         _tables(report),
         _skipped(report),
         _settings(report),
@@ -193,6 +194,20 @@ def _drilldowns(report: Report) -> str:
     return "\n\n".join(blocks)
 
 
+def _charts(report: Report) -> str:
+    charts = report.chart_queries()
+    if not charts:
+        return ""
+    blocks = [
+        "## Charts\n\nKusto's own `series_decompose_anomalies` view of the anomalous values, "
+        "one query per table and bin size (run in Log Analytics)."
+    ]
+    for table, queries in charts.items():
+        for query in queries:
+            blocks.append(f"### {_code(table, CELL_CHARS)}\n\n{_fenced(query)}")
+    return "\n\n".join(blocks)
+
+
 def _drill_title(anomaly: Anomaly) -> str:
     return (
         f"{_code(anomaly.table, CELL_CHARS)}: {_code(anomaly.column, CELL_CHARS)} = "
@@ -202,7 +217,11 @@ def _drill_title(anomaly: Anomaly) -> str:
 
 
 def _kql_block(anomaly: Anomaly) -> str:
-    query = "\n".join(display_text(line) for line in anomaly.drilldown_kql.split("\n"))
+    return _fenced(anomaly.drilldown_kql)
+
+
+def _fenced(kql: str) -> str:
+    query = "\n".join(display_text(line) for line in kql.split("\n"))
     # A fence longer than any backtick run inside, so no value can close the block.
     longest = max((len(m) for m in _BACKTICKS.findall(query)), default=0)
     fence = "`" * max(3, longest + 1)

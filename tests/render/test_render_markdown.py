@@ -10,6 +10,11 @@ from lookup.render.markdown import render_markdown
 FENCE = re.compile(r"^(`{3,})kql\n(.*?)\n\1$", re.S | re.M)
 
 
+def drilldowns(markdown: str) -> str:
+    """The drill-down section (the chart queries after it are also kql blocks)."""
+    return markdown.split("## Drill-down queries", 1)[-1].split("## Charts", 1)[0]
+
+
 def table_rows(markdown: str, header_start: str) -> list[list[str]]:
     """Cells of the Markdown table whose header starts with ``header_start``."""
     lines = markdown.splitlines()
@@ -59,7 +64,7 @@ def test_ranked_table(make_report: ReportFactory) -> None:
 
 def test_drill_down_code_blocks_in_rank_order(make_report: ReportFactory) -> None:
     report = make_report(4)
-    blocks = FENCE.findall(render_markdown(report))
+    blocks = FENCE.findall(drilldowns(render_markdown(report)))
     assert [query for _, query in blocks] == [a.drilldown_kql for a in report.anomalies]
     assert "### #1 `SigninLogs`: `Location` = `value-1`" in render_markdown(report)
 
@@ -67,7 +72,7 @@ def test_drill_down_code_blocks_in_rank_order(make_report: ReportFactory) -> Non
 def test_backticks_in_values_cannot_close_the_fence(make_report: ReportFactory) -> None:
     value = "```\nrm -rf /\n````"
     out = render_markdown(make_report([make_anomaly(1, value=value)]))
-    ((fence, query),) = FENCE.findall(out)
+    ((fence, query),) = FENCE.findall(drilldowns(out))
     assert len(fence) == 5
     assert "`````kql" in out
     assert value.replace("\n", "\\n") in query  # the drill-down's KQL literal
@@ -150,7 +155,7 @@ def test_no_usable_entity(make_report: ReportFactory) -> None:
 def test_every_anomaly_is_shown(make_report: ReportFactory) -> None:
     out = render_markdown(make_report(300))
     assert len(table_rows(out, "| # | Score |")) == 300
-    assert len(FENCE.findall(out)) == 300
+    assert len(FENCE.findall(drilldowns(out))) == 300
 
 
 def test_related_columns_are_listed(make_report: ReportFactory) -> None:
@@ -160,3 +165,11 @@ def test_related_columns_are_listed(make_report: ReportFactory) -> None:
     folded = replace(report.anomalies[0], related=(("EventID", "4625"),))
     text = render_markdown(replace(report, anomalies=(folded,)))
     assert "(same rows: `EventID` = `4625`)" in text
+
+
+def test_chart_queries_follow_the_drilldowns(make_report: ReportFactory) -> None:
+    out = render_markdown(make_report(3))
+    charts = out.split("## Charts", 1)[1].split("## Tables", 1)[0]
+    queries = FENCE.findall(charts)
+    assert queries
+    assert all("render anomalychart" in query for _, query in queries)
