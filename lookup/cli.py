@@ -24,7 +24,7 @@ from lookup.errors import AnomalyLookupError, PayloadError
 from lookup.settings import Settings
 
 FORMATS = ("markdown", "json", "html")
-EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_BAD_INPUT = 0, 2  # an unexpected error exits 1 with Python's traceback
 
 
 class ProgressBar:

@@ -335,15 +335,10 @@ class _Clock:
             times = self.first_day_us + day * _MICROS_PER_DAY + hour * 3_600_000_000 + within
         return np.asarray(times[times < self.end_us], dtype=np.int64)
 
-    def daily(
-        self, per_day: float, *, rhythm: bool = True, skip_days: Iterable[int] = ()
-    ) -> npt.NDArray[np.int64]:
+    def daily(self, per_day: float, *, rhythm: bool = True) -> npt.NDArray[np.int64]:
         """Poisson(per_day x weekday factor) events on each day, at office-hour times."""
-        skip = set(skip_days)
         chunks = []
         for day in range(self.days):
-            if day in skip:
-                continue
             rate = per_day * (self.day_weight[day] if rhythm else 1.0)
             count = int(self.rng.poisson(rate))
             hour = self.rng.choice(24, size=count, p=self.hour_p)

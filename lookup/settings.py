@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from lookup.errors import SettingsError
+from lookup.windows import ALIGNMENTS
 
 ENV_PREFIX = "ANOMALY_LOOKUP_"
 
@@ -104,7 +105,7 @@ class Settings:
         if self.step not in _STEPS:
             raise SettingsError(ENV_STEP, f"{self.step!r} is not one of {', '.join(_STEPS)}")
         _check_range(ENV_NEW_ENTITY_DAYS, self.new_entity_days, 0, 30)
-        if self.bin_alignment not in ("alert", "calendar"):
+        if self.bin_alignment not in ALIGNMENTS:
             raise SettingsError(
                 ENV_BIN_ALIGNMENT, f"{self.bin_alignment!r} is not alert or calendar"
             )
