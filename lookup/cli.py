@@ -22,6 +22,7 @@ from lookup import __version__
 from lookup.backends.base import Backend
 from lookup.errors import AnomalyLookupError, PayloadError
 from lookup.settings import Settings
+from lookup.timefmt import parse_timestamp
 
 FORMATS = ("markdown", "json", "html")
 EXIT_OK, EXIT_BAD_INPUT = 0, 2  # an unexpected error exits 1 with Python's traceback
@@ -62,10 +63,9 @@ class ProgressBar:
 
 def _parse_time(text: str) -> datetime:
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_timestamp(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from exc
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _build_parser() -> argparse.ArgumentParser:

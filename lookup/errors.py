@@ -17,12 +17,19 @@ class PayloadError(AnomalyLookupError, ValueError):
 
     ``field`` names the JSON path of the missing or malformed field (for example
     ``object.properties.relatedEntities[2].kind``) so the HTTP trigger can answer 400 with it.
+    ``value`` is the offending string as posted, when there is one: callers that know the
+    whole document use it to find where the value sits (see ``with_field``).
     """
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, *, value: str | None = None) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        self.value = value
+
+    def with_field(self, field: str) -> PayloadError:
+        """The same error reported at another JSON path."""
+        return PayloadError(field, self.message, value=self.value)
 
 
 class SettingsError(AnomalyLookupError, ValueError):

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lookup.models import Anomaly, Entity, Incident, TableResult, Window
+from lookup.timefmt import iso
 
 
 @dataclass(frozen=True)
@@ -149,14 +150,6 @@ class Report:
     def to_json(self, indent: int | None = 2) -> str:
         """The report as JSON text (the ``--format json`` output)."""
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
-
-
-def iso(moment: datetime) -> str:
-    """ISO 8601 in UTC with a ``Z`` suffix, seconds precision unless finer is needed."""
-    utc = moment.astimezone(UTC)
-    if utc.microsecond:
-        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _window_dict(window: Window) -> dict[str, Any]:

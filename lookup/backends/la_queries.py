@@ -45,6 +45,7 @@ from lookup.kql import kql_datetime, kql_identifier, kql_string, kql_string_list
 from lookup.models import Window
 from lookup.report import Report
 from lookup.tables import load_bundled_schema, normalize_kql_type
+from lookup.timefmt import as_utc, iso_millis
 
 TIME_COLUMN = "TimeGenerated"
 
@@ -266,7 +267,7 @@ def parse_profile(
     hits = []
     for i, (key, column) in enumerate(plan.pairs):
         count = _as_int(row[result.index(f"h{i}")])
-        first = _as_datetime(row[result.index(f"f{i}")]) if count else None
+        first = as_utc(row[result.index(f"f{i}")]) if count else None
         hits.append(EntityHit(key, column, count, first))
     return TableProfile(request.table, row_count, distinct, tuple(hits), partial=partial)
 
@@ -491,7 +492,7 @@ def portal_link(
         f"/source/LogsBlade.AnalyticsShareLinkToQuery/q/{encoded_query}"
     )
     if timespan is not None:
-        start, end = (_iso_z(moment) for moment in timespan)
+        start, end = (iso_millis(moment) for moment in timespan)
         link += f"/timespan/{quote(f'{start}/{end}', safe='')}"
     return link
 
@@ -511,13 +512,6 @@ def query_from_portal_link(link: str) -> str:
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _iso_z(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        raise ValueError("datetimes must be timezone-aware")
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
 def _as_int(value: Any) -> int:
     if value is None:
         return 0
@@ -532,22 +526,3 @@ def _as_int(value: Any) -> int:
     raise ValueError(f"expected a count, got {value!r}")
 
 
-def _as_datetime(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, str):
-        text = value.strip()
-        if text.endswith("Z"):
-            text = text[:-1] + "+00:00"
-        # Kusto writes 7 fractional digits; Python takes at most 6.
-        if "." in text:
-            head, _, tail = text.partition(".")
-            digits = "".join(ch for ch in tail if ch.isdigit())
-            zone = tail[len(digits) :]
-            text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
-        moment = datetime.fromisoformat(text)
-    else:
-        raise ValueError(f"expected a datetime, got {value!r}")
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)

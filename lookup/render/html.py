@@ -49,7 +49,8 @@ from lookup.render._common import (
     verdict_text,
 )
 from lookup.render.sparkline import sparkline
-from lookup.report import Report, iso
+from lookup.report import Report
+from lookup.timefmt import iso
 
 #: Sentinel's limit on one incident comment, in characters.
 COMMENT_MAX_CHARS = 30_000

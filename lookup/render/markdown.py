@@ -30,7 +30,8 @@ from lookup.render._common import (
     verdict_text,
 )
 from lookup.render.sparkline import sparkline
-from lookup.report import Report, iso
+from lookup.report import Report
+from lookup.timefmt import iso
 
 #: Longest value shown in a table cell; the drill-down query always carries the full value.
 CELL_CHARS = 80

@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from lookup.entities import entities_from_payload, json_type
 from lookup.errors import PayloadError
 from lookup.models import Incident, WorkspaceRef
+from lookup.timefmt import parse_timestamp
 
 #: ``alert_time_source`` values.
 SOURCE_ALERT_END = "alert endTimeUtc"
@@ -43,40 +44,11 @@ SOURCE_OVERRIDE = "override"
 
 _MAX_WRAPPING = 6
 
-# Sentinel writes 7 fractional digits (100 ns ticks); exports and alerts may use a space
-# instead of "T" and omit the zone (the fields are UTC by definition).
-_TIMESTAMP = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
-    r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$"
-)
 _WORKSPACE_ARM_ID = re.compile(
     r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)"
     r"/providers/Microsoft\.OperationalInsights/workspaces/(?P<ws>[^/]+)(?:/|$)",
     re.IGNORECASE,
 )
-
-
-def parse_timestamp(value: str) -> datetime:
-    """Parse an ISO 8601 timestamp as Sentinel writes it into an aware UTC datetime.
-
-    Accepts ``Z`` or numeric offsets, a ``T`` or space separator and any number of
-    fractional digits (truncated to microseconds). A timestamp without a zone is UTC.
-    Raises :class:`ValueError` for anything else.
-    """
-    match = _TIMESTAMP.match(value.strip())
-    if match is None:
-        raise ValueError(f"not an ISO 8601 timestamp: {value!r}")
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
-    tz: timezone = UTC
-    if zone and zone not in "Zz":
-        digits = zone[1:].replace(":", "")
-        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
-        tz = timezone(-offset if zone[0] == "-" else offset)
-    micros = int((fraction or "0")[:6].ljust(6, "0"))
-    moment = datetime(
-        int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micros, tz
-    )
-    return moment.astimezone(UTC)
 
 
 def parse_incident(

@@ -14,7 +14,8 @@ import pytest
 
 from lookup.errors import PayloadError
 from lookup.models import Entity, EntityKind, Incident, SkippedEntity, WorkspaceRef
-from lookup.sentinel.payload import parse_incident, parse_timestamp
+from lookup.sentinel.payload import parse_incident
+from lookup.timefmt import parse_timestamp
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "payloads"
 
