@@ -15,14 +15,12 @@ from bench.report import readme_sections, render, targets
 from bench.workspaces import GENERATED_SECONDS, generator_version, prune
 
 SECTIONS = ("scale", "scoring", "queries", "detection")
-SAMPLE_DATA = Path(__file__).resolve().parents[2] / "shared" / "sample-data"
+#: Real log rows kept with the tests; TV2 (Kusto's own output) is read from here.
+SAMPLE_DATA = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "sample-data"
 
 
 def _sample_data() -> Path:
-    import os
-
-    override = os.environ.get("ANOMALY_LOOKUP_SHARED_DIR")
-    return Path(override) / "sample-data" if override else SAMPLE_DATA
+    return SAMPLE_DATA
 
 
 def run(

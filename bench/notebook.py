@@ -1,7 +1,7 @@
 """An offline replay of the original notebook's algorithm ("Guided Investigation - Anomaly Lookup").
 
 What a user of the notebook gets, reproduced on a local workspace (see
-``shared/reference/anomaly-lookup-notebook.md`` and ``AnomalyFinder.run`` /
+``docs/reference/anomaly-lookup-notebook.md`` and ``AnomalyFinder.run`` /
 ``get_timewindow`` of its helper module). One run per entity string, as the notebook works:
 
 1. ``LISTTABLES`` (1 query), then per table ``ISENTITYINTABLE``: rows ingested within one

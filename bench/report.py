@@ -415,7 +415,7 @@ def _scoring(scoring: dict[str, Any]) -> list[str]:
         "includes them.",
         "",
         "**Max deviation from Kusto's published outputs** "
-        "(`shared/reference/kusto-series-anomalies.md`):",
+        "(`docs/reference/kusto-series-anomalies.md`):",
         "",
     ]
     k = scoring["kusto"]

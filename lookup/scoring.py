@@ -2,7 +2,7 @@
 
 This is the scoring step of the lookup: ``series_decompose_anomalies(count, 1.5, -1, 'avg', 1)``
 on per-value count series, computed the way Kusto computes it (see
-``shared/reference/kusto-series-anomalies.md``). Every public function takes one series
+``docs/reference/kusto-series-anomalies.md``). Every public function takes one series
 (1-D array-like) or a 2-D float array of equal-length series, one per row, and processes all
 rows with array operations; outputs have the input's shape.
 

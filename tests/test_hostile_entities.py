@@ -127,9 +127,9 @@ def test_hostile_host_is_found_with_its_burst(report: Report, index: int) -> Non
 
 
 @pytest.fixture(scope="module")
-def kusto(shared_dir: Path) -> LanguageService:
+def kusto(schemas_dir: Path) -> LanguageService:
     service = shared_service()
-    service.set_tables(schema_tables(shared_dir / "schemas"))
+    service.set_tables(schema_tables(schemas_dir))
     return service
 
 

@@ -1,4 +1,4 @@
-"""The whole lookup on real log rows published by Microsoft and OTRF (../shared/sample-data)."""
+"""The whole lookup on real log rows published by Microsoft and OTRF (tests/fixtures)."""
 
 from __future__ import annotations
 

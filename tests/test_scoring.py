@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import math
 from pathlib import Path
 
@@ -29,59 +30,37 @@ from lookup.scoring import (
 Z90 = 1.2815515655446004
 
 # --------------------------------------------------------------------------------------------
-# Reference vectors (shared/reference/kusto-series-anomalies.md)
+# Reference vectors: docs/reference/kusto-series-anomalies.md section 2, as data in
+# tests/fixtures/kusto/series-anomalies.json
 
-TV1_INPUT = [-3, 2.4, 15, 3.9, 5, 6, 4.5, 5.2, 3, 4, 5, 16, 7, 5, 5, 4]
-TV1_KUSTO = [
-    -1.9040785483608571,
-    -0.10021466044004519,
-    1.3361954725339347,
-    0.0,
-    0.0,
-    0.0,
-    0.0,
-    0.0,
-    0.0,
-    0.0,
-    0.0,
-    1.6702443406674186,
-    0.0,
-    0.0,
-    0.0,
-    0.0,
-]
+VECTORS = json.loads(
+    (Path(__file__).resolve().parent / "fixtures" / "kusto" / "series-anomalies.json").read_text(
+        encoding="utf-8"
+    )
+)
+
+TV1_INPUT: list[float] = VECTORS["TV1"]["input"]
+TV1_KUSTO: list[float] = VECTORS["TV1"]["series_outliers"]
 # Derived in the reference (not Kusto-verified): the same input with kind="tukey".
-TV1_TUKEY = [
-    -4.894736842105262,
-    -1.1052631578947367,
-    6.736842105263157,
-    -0.052631578947368536,
-    0.0,
-    0.42105263157894707,
-    0.0,
-    0.0,
-    -0.6842105263157894,
-    0.0,
-    0.0,
-    7.438596491228068,
-    1.1228070175438591,
-    0.0,
-    0.0,
-    0.0,
-]
+TV1_TUKEY: list[float] = VECTORS["TV1"]["series_outliers_tukey_derived"]
 
-TV3_PERIOD_6 = [2, 5, 3, 4, 3, 2, 1, 2, 3, 4, 3, 2, 1, 2, 3, 4, 3, 2, 1, 2, 3, 4, 3, 2, 1]
-TV3_PERIOD_5 = [8, 12, 14, 12, 10, 10, 12, 14, 12, 10, 10, 12, 14, 12, 10, 10, 12, 14, 12, 10]
-TV3_TOO_SHORT = [1, 3, 5, 2, 4, 6, 1, 3, 5, 2, 4, 6]
+TV2 = VECTORS["TV2"]
+TV2_FILE: str = TV2["file"]
 
-TV5 = [
-    80, 139, 87, 110, 68, 54, 50, 51, 53, 133, 86, 141, 97, 156, 94, 149, 95, 140, 77, 61,
-    50, 54, 47, 133, 72, 152, 94, 148, 105, 162, 101, 160, 87, 63, 53, 55, 54, 151, 103, 189,
-    108, 183, 113, 175, 113, 178, 90, 71, 62, 62, 65, 165, 109, 181, 115, 182, 121, 178, 114,
-    170,
-]  # fmt: skip
+TV3_PERIOD_6, TV3_PERIOD_5, TV3_TOO_SHORT = (case["input"] for case in VECTORS["TV3"]["detected"])
 
-TV2_FILE = "Aggregated_TimeSeries.msticpy_TimeSeriesDemo.csv"
+TV4 = VECTORS["TV4"]
+TV5 = VECTORS["TV5"]
+
+
+def test_the_vectors_file_holds_every_vector_of_the_reference() -> None:
+    """A truncated data file must not make the vector tests pass vacuously."""
+    assert len(TV1_INPUT) == len(TV1_KUSTO) == len(TV1_TUKEY) == 16
+    assert len(TV2["checkpoints"]) == 10
+    assert [len(c["input"]) for c in VECTORS["TV3"]["detected"]] == [25, 20, 12]
+    assert [len(c["input"]) for c in VECTORS["TV3"]["given_period"]] == [9, 12]
+    assert len(TV4["input"]) == len(TV4["line_fit"]) == 12
+    assert len(TV5["input"]) == 60
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +68,7 @@ def tv2(sample_data_dir: Path) -> dict[str, np.ndarray]:
     """The 840-point Kusto output: x, baseline (long), score, anomalies."""
     with (sample_data_dir / TV2_FILE).open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == 840
+    assert len(rows) == TV2["rows"]
     return {
         "x": np.array([float(r["TotalBytesSent"]) for r in rows]),
         "baseline": np.array([int(r["baseline"]) for r in rows], dtype=np.int64),
@@ -184,36 +163,45 @@ def _assert_matches_tv2(
     tolerance = np.maximum(1e-9 * np.abs(kusto), 1e-9)
     assert (np.abs(scores - kusto) <= tolerance).all()
     np.testing.assert_array_equal(flags.astype(np.int64), tv2["anomalies"])
-    assert int(np.count_nonzero(flags)) == 6
+    assert int(np.count_nonzero(flags)) == TV2["anomalies"]
 
 
 def test_tv2_forced_period_reproduces_kusto(tv2: dict[str, np.ndarray]) -> None:
-    flags, scores, baseline = series_decompose_anomalies(tv2["x"], 3, 168, "linefit", 0)
+    flags, scores, baseline = series_decompose_anomalies(tv2["x"], 3, TV2["period"], "linefit", 0)
     assert flags.dtype == np.int8
-    assert flags.shape == scores.shape == baseline.shape == (840,)
+    assert flags.shape == scores.shape == baseline.shape == (TV2["rows"],)
     _assert_matches_tv2(tv2, flags, scores, baseline)
 
 
 def test_tv2_detected_period_is_168_and_reproduces_kusto(tv2: dict[str, np.ndarray]) -> None:
-    assert int(detect_period(tv2["x"])) == 168
-    assert int(series_decompose(tv2["x"], -1, "linefit").period) == 168
+    assert int(detect_period(tv2["x"])) == TV2["period"]
+    assert int(series_decompose(tv2["x"], -1, "linefit").period) == TV2["period"]
     _assert_matches_tv2(tv2, *series_decompose_anomalies(tv2["x"], 3, -1, "linefit", 0))
 
 
 def test_tv2_checkpoints(tv2: dict[str, np.ndarray]) -> None:
-    parts = series_decompose(tv2["x"], 168, "linefit")
-    np.testing.assert_allclose(
-        parts.seasonal[:4], [1.09457821e9, 1.14960224e9, 1.12714187e9, 1.18850082e9], rtol=1e-8
-    )
+    parts = series_decompose(tv2["x"], TV2["period"], "linefit")
+    np.testing.assert_allclose(parts.seasonal[:4], TV2["seasonal_phases_0_3"], rtol=1e-8)
     slope = parts.trend[1] - parts.trend[0]
     intercept = parts.trend[0] - slope
-    assert slope == pytest.approx(740199.8529053733, rel=1e-9)
-    assert intercept == pytest.approx(-312590194.30028075, rel=1e-9)
+    assert slope == pytest.approx(TV2["slope"], rel=1e-9)
+    assert intercept == pytest.approx(TV2["intercept"], rel=1e-9)
     low, high = np.percentile(parts.residual, [10, 90])
-    assert low == pytest.approx(-71292311.02609488, rel=1e-9)
-    assert high == pytest.approx(78816053.14957422, rel=1e-9)
-    assert parts.baseline[0] == pytest.approx(782728212.5526247, rel=1e-12)
-    assert parts.baseline[839] == pytest.approx(1542744332.1402328, rel=1e-12)
+    assert low == pytest.approx(TV2["residual_p10"], rel=1e-9)
+    assert high == pytest.approx(TV2["residual_p90"], rel=1e-9)
+    checkpoints = TV2["checkpoints"]
+    assert [c["index"] for c in checkpoints][::9] == [0, 839]
+    for c in checkpoints:
+        i = c["index"]
+        # The reference's checkpoints are rows of the CSV...
+        assert (tv2["x"][i], tv2["baseline"][i], tv2["score"][i], tv2["anomalies"][i]) == (
+            c["x"],
+            c["kusto_baseline"],
+            c["kusto_score"],
+            c["flag"],
+        ), i
+        # ...and its untruncated baseline is ours.
+        assert parts.baseline[i] == pytest.approx(c["baseline"], rel=1e-12), i
 
 
 # --------------------------------------------------------------------------------------------
@@ -221,41 +209,37 @@ def test_tv2_checkpoints(tv2: dict[str, np.ndarray]) -> None:
 
 
 def test_tv3_series_seasonal_detected_periods() -> None:
-    assert series_seasonal(TV3_PERIOD_6).tolist() == [1, 2, 3, 4, 3, 2] * 4 + [1]
-    assert series_seasonal(TV3_PERIOD_5).tolist() == [10, 12, 14, 12, 10] * 4
-    assert series_seasonal(TV3_TOO_SHORT).tolist() == [0.0] * 12
+    cases = VECTORS["TV3"]["detected"]
+    assert [c["period"] for c in cases] == [6, 5, 0]
+    for case in cases:
+        assert series_seasonal(case["input"]).tolist() == case["seasonal"], case["period"]
 
 
 def test_tv3_series_seasonal_given_periods() -> None:
-    assert series_seasonal([1, 3, 5, 1, 3, 5, 2, 4, 6], 3).tolist() == [1, 3, 5] * 3
-    assert series_seasonal(TV3_TOO_SHORT, 3).tolist() == [1.5, 3.5, 5.5] * 4
+    cases = VECTORS["TV3"]["given_period"]
+    assert len(cases) == 2
+    for case in cases:
+        assert series_seasonal(case["input"], case["period"]).tolist() == case["seasonal"]
 
 
 def test_tv3_detection_constraints_at_threshold_0_7() -> None:
-    assert int(detect_period(TV3_PERIOD_6, 0.7)) == 6
-    assert int(detect_period(TV3_PERIOD_5, 0.7)) == 5
-    assert int(detect_period(TV3_TOO_SHORT, 0.7)) == 0
+    for case in VECTORS["TV3"]["detected"]:
+        assert int(detect_period(case["input"], 0.7)) == case["period"]
     periods, scores = period_scores(TV3_TOO_SHORT)
     assert periods.tolist() == [4, 5, 6]
     assert scores.max() < 0.7
 
 
 def test_tv4_series_fit_line() -> None:
-    fit = series_fit_line([2, 5, 6, 8, 11, 15, 17, 18, 25, 26, 30, 30])
+    fit = series_fit_line(TV4["input"])
     # The doc table mixes truncation and rounding at 3 decimals; allow one unit of the 3rd.
-    documented = {
-        "rsquare": 0.982,
-        "slope": 2.730,
-        "variance": 98.628,
-        "rvariance": 1.686,
-        "interception": -1.666,
-    }
+    documented = TV4["documented"]
+    assert set(documented) == {"rsquare", "slope", "variance", "rvariance", "interception"}
     for name, value in documented.items():
         assert abs(float(getattr(fit, name)) - value) < 1e-3, name
-    line = [1.064, 3.7945, 6.526, 9.256, 11.987, 14.718, 17.449, 20.180, 22.910, 25.641, 28.371,
-            31.102]  # fmt: skip
     assert fit.line_fit.shape == (12,)
-    assert (np.abs(fit.line_fit - line) < 1e-3).all()
+    assert len(TV4["line_fit"]) == 12
+    assert (np.abs(fit.line_fit - TV4["line_fit"]) < 1e-3).all()
     assert float(fit.slope) == pytest.approx(2.730769230769231, rel=1e-12)
     assert float(fit.interception) == pytest.approx(-1.6666666666666667, rel=1e-12)
 
@@ -270,12 +254,14 @@ def test_series_fit_line_vectorised_and_constant_rows() -> None:
 
 
 def test_tv5_period_detection_matches_kusto_scores() -> None:
-    assert int(detect_period(TV5)) == 14
-    periods, scores = period_scores(TV5, [14, 10])
-    assert periods.tolist() == [14, 10]
-    # Kusto prints 0.84 and 0.0, truncated to two decimals.
-    assert 0.84 <= scores[0] < 0.85
-    assert scores[1] == 0.0
+    assert int(detect_period(TV5["input"])) == TV5["detected_period"] == 14
+    periods, scores = period_scores(TV5["input"], TV5["validated_periods"])
+    assert periods.tolist() == TV5["validated_periods"] == [14, 10]
+    # Kusto prints 0.84 and 0.0, truncated to two decimals (its 0 is exact).
+    kusto = TV5["validated_scores"]
+    assert kusto == [0.84, 0.0]
+    assert kusto[0] <= scores[0] < 0.85
+    assert scores[1] == kusto[1]
 
 
 # --------------------------------------------------------------------------------------------

@@ -46,12 +46,12 @@ REQUIRED_TABLES = {
 # --- bundled schemas ----------------------------------------------------------------------
 
 
-def test_bundled_tables_match_the_schema_folder(shared_dir: Path) -> None:
+def test_bundled_tables_match_the_schema_folder(schemas_dir: Path) -> None:
     tables = bundled_tables()
     assert tables == sorted(tables)
     assert set(tables) >= REQUIRED_TABLES
-    shared = {p.stem for p in (shared_dir / "schemas").glob("*.json")}
-    assert set(tables) == shared
+    reference = {p.stem for p in schemas_dir.glob("*.json")}
+    assert set(tables) == reference
 
 
 def test_load_bundled_schema_normalises_and_caches() -> None:
@@ -65,9 +65,9 @@ def test_load_bundled_schema_normalises_and_caches() -> None:
     assert load_bundled_schema("../pyproject") is None
 
 
-def test_bundled_schema_matches_the_shared_copy(shared_dir: Path) -> None:
+def test_bundled_schema_matches_the_reference_copy(schemas_dir: Path) -> None:
     for table in bundled_tables():
-        raw = json.loads((shared_dir / "schemas" / f"{table}.json").read_text(encoding="utf-8"))
+        raw = json.loads((schemas_dir / f"{table}.json").read_text(encoding="utf-8"))
         schema = load_bundled_schema(table)
         assert schema is not None
         assert [c.name for c in schema] == [p["Name"] for p in raw["Properties"]]
@@ -99,10 +99,12 @@ def test_normalize_kql_type(raw: str, expected: str) -> None:
     assert normalize_kql_type(raw) == expected
 
 
-def test_validator_copies_with_mixed_case_types_normalise(shared_dir: Path) -> None:
-    folder = shared_dir / "schemas" / "azure-sentinel-customtables"
+def test_validator_copies_with_mixed_case_types_normalise(schemas_dir: Path) -> None:
+    folder = schemas_dir / "azure-sentinel-customtables"
+    paths = sorted(folder.glob("*.json"))
+    assert len(paths) == 11  # every validator file upstream has for these tables
     seen = set()
-    for path in folder.glob("*.json"):
+    for path in paths:
         document = json.loads(path.read_text(encoding="utf-8-sig"))
         columns = document.get("Properties") or document.get("properties")
         for column in columns:

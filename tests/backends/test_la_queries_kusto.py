@@ -1,9 +1,9 @@
 """The KQL gate: every query the Log Analytics backend can emit parses and binds cleanly in
 Microsoft's Kusto language service (``@kusto/language-service-next``).
 
-The database is built from ``../shared/schemas/*.json`` (real Sentinel tables), the
+The database is built from ``tests/fixtures/schemas/*.json`` (real Sentinel tables), the
 ``Usage`` table and test tables with hostile names. Query shapes: table discovery,
-``getschema`` batches, profile and counts for every shared table and every entity kind,
+``getschema`` batches, profile and counts for every schema table and every entity kind,
 mixed daily/hourly windows, hostile identifiers and values, chart queries and drill-downs.
 All of them run through one Node.js process.
 """
@@ -124,8 +124,8 @@ class Table:
         return {c.name: c.kql_type for c in self.columns}
 
 
-def _tables(shared_dir: Path) -> list[Table]:
-    specs = [*schema_tables(shared_dir / "schemas"), ODD_TABLE, KEYWORD_TABLE]
+def _tables(schemas_dir: Path) -> list[Table]:
+    specs = [*schema_tables(schemas_dir), ODD_TABLE, KEYWORD_TABLE]
     return [
         Table(
             spec["name"],
@@ -136,12 +136,10 @@ def _tables(shared_dir: Path) -> list[Table]:
 
 
 @pytest.fixture(scope="module")
-def service(shared_dir: Path) -> Iterator[LanguageService]:
+def service(schemas_dir: Path) -> Iterator[LanguageService]:
     ls = shared_service()
-    count = ls.set_tables(
-        [*schema_tables(shared_dir / "schemas"), usage_table(), ODD_TABLE, KEYWORD_TABLE]
-    )
-    assert count == len(list((shared_dir / "schemas").glob("*.json"))) + 3
+    count = ls.set_tables([*schema_tables(schemas_dir), usage_table(), ODD_TABLE, KEYWORD_TABLE])
+    assert count == len(list(schemas_dir.glob("*.json"))) + 3
     yield ls
 
 
@@ -231,8 +229,10 @@ def _shapes(tables: list[Table]) -> Iterator[tuple[str, str]]:
             )
 
 
-def test_every_query_shape_binds_without_errors(service: LanguageService, shared_dir: Path) -> None:
-    tables = _tables(shared_dir)
+def test_every_query_shape_binds_without_errors(
+    service: LanguageService, schemas_dir: Path
+) -> None:
+    tables = _tables(schemas_dir)
     shapes = list(_shapes(tables))
     failures = []
     for label, text in shapes:

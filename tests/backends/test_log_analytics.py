@@ -584,11 +584,11 @@ def test_missing_workspace_id_is_refused(fake: FakeLogAnalytics) -> None:
 
 
 @pytest.fixture(scope="module")
-def service(shared_dir: Path, fake_workspace: FakeWorkspace) -> LanguageService:
+def service(schemas_dir: Path, fake_workspace: FakeWorkspace) -> LanguageService:
     ls = shared_service()
     ls.set_tables(
         [
-            *schema_tables(shared_dir / "schemas"),
+            *schema_tables(schemas_dir),
             usage_table(),
             *language_service_tables(fake_workspace, ["Custom_CL"]),
         ]

@@ -4,7 +4,7 @@ One Node.js process serves the whole test session (``kql_check.js``, JSON lines 
 pipe): loading the service costs about a second, analysing a query a few milliseconds, so
 both the query-shape gate and the hypothesis property tests can afford it.
 
-The database the queries bind against is built from ``../shared/schemas/*.json`` (the
+The database the queries bind against is built from ``tests/fixtures/schemas/*.json`` (the
 top-level files: real Sentinel table schemas) plus ``Usage`` and the test tables a caller
 adds.
 """
