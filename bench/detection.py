@@ -139,7 +139,7 @@ def diagnose(
     )
     if probe is None:
         return f"no column of {item.table} is mapped to {entities[index].kind} entities"
-    if not any(h.entity_key == probe.key and h.hits > 0 for h in record.profile.hits):
+    if not any(h.entity == probe.entity and h.hits > 0 for h in record.profile.hits):
         return f"the entity does not appear in {item.table} within the window"
     if record.counts_request is None or item.column not in record.counts_request.columns:
         distinct = record.profile.distinct_counts.get(item.column, 0)

@@ -123,17 +123,17 @@ def series_from_records(
         if record.counts is None or record.counts_request is None or record.profile_request is None:
             continue
         by_key = {
-            p.key: _entity_index(p.identifiers, entities) for p in record.profile_request.probes
+            p.entity: _entity_index(p.identifiers, entities) for p in record.profile_request.probes
         }
-        own = {by_key[p.key]: set(p.columns) for p in record.profile_request.probes}
-        groups = {(g.entity_key, g.entity_column): g for g in record.counts_request.groups}
+        own = {by_key[p.entity]: set(p.columns) for p in record.profile_request.probes}
+        groups = {(g.entity, g.entity_column): g for g in record.counts_request.groups}
         points: dict[SeriesKey, list[tuple[int, float]]] = defaultdict(list)
         windows: dict[SeriesKey, Window] = {}
         for row in record.counts.rows:
-            group = groups.get((row.entity_key, row.entity_column))
+            group = groups.get((row.entity, row.entity_column))
             if group is None:
                 continue
-            index = by_key[row.entity_key]
+            index = by_key[row.entity]
             if row.column in own.get(index, set()):
                 continue
             key = (index, row.entity_column, row.column, row.value)

@@ -1,4 +1,4 @@
-"""The lookup itself: incident in, ranked anomalies out (design §2, steps 3-10).
+"""The lookup itself: incident in, ranked anomalies out (docs/design.md §2, steps 3-10).
 
 Per table the engine asks the backend two questions, whatever the number of entities and
 columns: a *profile* over the baseline window (how many rows, how many distinct values in
@@ -33,9 +33,9 @@ from lookup.backends.base import (
     TableCounts,
     TableProfile,
 )
+from lookup.drilldown import anomaly_chart_queries, drilldown_query
 from lookup.errors import AnomalyLookupError, BudgetExceededError, TableError
-from lookup.kql import drilldown_query
-from lookup.models import Anomaly, Entity, Incident, TableResult, Window
+from lookup.models import Anomaly, Entity, EntityIndex, Incident, TableResult, Window
 from lookup.ranking import Candidate, passes_filter, rank_anomalies, zero_filled
 from lookup.report import EntityReport, Report, Stats
 from lookup.scoring import series_decompose_anomalies
@@ -45,6 +45,9 @@ from lookup.tables import categorical_candidates, entity_columns
 from lookup.windows import choose_window, daily_window, hourly_window
 
 log = logging.getLogger(__name__)
+
+#: One count series: (entity, entity column, column, value).
+_SeriesKey = tuple[EntityIndex, str, str, str]
 
 
 @dataclass(frozen=True)
@@ -105,8 +108,8 @@ class _EntityState:
 class _TableOutcome:
     result: TableResult
     candidates: list[Candidate] = field(default_factory=list)
-    first_seen: dict[int, datetime] = field(default_factory=dict)
-    windows: dict[int, Window] = field(default_factory=dict)
+    first_seen: dict[EntityIndex, datetime] = field(default_factory=dict)
+    windows: dict[EntityIndex, Window] = field(default_factory=dict)
 
 
 class LookupEngine:
@@ -142,9 +145,7 @@ class LookupEngine:
         outcomes: list[_TableOutcome] = []
         if incident.entities:
             deadline = started + settings.time_budget_seconds
-            set_deadline = getattr(self.backend, "set_deadline", None)
-            if callable(set_deadline):
-                set_deadline(deadline)
+            self.backend.set_deadline(deadline)
             tables = list(settings.tables) or self.backend.list_tables(scan_start, scan_end)
             schemas = self.backend.table_schemas(tables) if tables else {}
             outcomes = self._analyse_tables(
@@ -199,6 +200,9 @@ class LookupEngine:
             settings=settings.echo(),
             backend=self.backend.description,
             version=__version__,
+            charts=anomaly_chart_queries(
+                anomalies, incident.entities, threshold=settings.threshold
+            ),
         )
 
     # -- tables ---------------------------------------------------------------------------
@@ -250,9 +254,7 @@ class LookupEngine:
             if self.progress is not None:
                 self.progress(Progress(done, total, outcome.result.table, outcome.result.status))
 
-        workers = max(
-            1, min(getattr(self.backend, "max_parallel", 1), self.settings.max_concurrent_queries)
-        )
+        workers = max(1, min(self.backend.max_parallel, self.settings.max_concurrent_queries))
         outcomes: list[_TableOutcome] = []
         if workers == 1 or total <= 1:
             for table in tables:
@@ -305,7 +307,7 @@ class LookupEngine:
         for index, entity in enumerate(entities):
             columns = entity_columns(entity.kind, table, schema)
             if columns:
-                probes.append(EntityProbe(f"e{index}", entity.identifiers, tuple(columns)))
+                probes.append(EntityProbe(EntityIndex(index), entity.identifiers, tuple(columns)))
         if not probes:
             kinds = sorted({str(e.kind) for e in entities})
             return _TableOutcome(
@@ -323,12 +325,12 @@ class LookupEngine:
             return _TableOutcome(
                 TableResult(table, "no_match", error="no rows in the analysis window", row_count=0)
             )
-        matched_columns: dict[int, list[str]] = defaultdict(list)
-        first_seen: dict[int, datetime] = {}
+        matched_columns: dict[EntityIndex, list[str]] = defaultdict(list)
+        first_seen: dict[EntityIndex, datetime] = {}
         for hit in profile.hits:
             if hit.hits <= 0:
                 continue
-            index = int(hit.entity_key[1:])
+            index = hit.entity
             matched_columns[index].append(hit.column)
             if hit.first_seen is not None and (
                 index not in first_seen or hit.first_seen < first_seen[index]
@@ -361,7 +363,7 @@ class LookupEngine:
             for index in matched_columns
         }
         groups = tuple(
-            SeriesGroup(f"e{index}", column, entities[index].identifiers, windows[index])
+            SeriesGroup(index, column, entities[index].identifiers, windows[index])
             for index, columns in sorted(matched_columns.items())
             for column in columns
         )
@@ -371,7 +373,7 @@ class LookupEngine:
         if categorical:
             counts = self.backend.counts(CountsRequest(table, groups, categorical))
             partial = partial or counts.partial
-            own_columns = {int(p.key[1:]): set(p.columns) for p in probes}
+            own_columns = {p.entity: set(p.columns) for p in probes}
             column_types = {c.name: c.kql_type for c in schema}
             candidates_out, series_scored = self._score_table(
                 table, entities, groups, counts, own_columns, column_types
@@ -407,22 +409,20 @@ class LookupEngine:
         entities: Sequence[Entity],
         groups: Sequence[SeriesGroup],
         counts: TableCounts,
-        own_columns: Mapping[int, set[str]],
+        own_columns: Mapping[EntityIndex, set[str]],
         column_types: Mapping[str, str],
     ) -> tuple[list[Candidate], int]:
-        group_by_key = {(g.entity_key, g.entity_column): g for g in groups}
-        points: dict[tuple[str, str, str, str], list[tuple[int, float]]] = defaultdict(list)
+        group_by_key = {(g.entity, g.entity_column): g for g in groups}
+        points: dict[_SeriesKey, list[tuple[int, float]]] = defaultdict(list)
         for count in counts.rows:
-            group = group_by_key.get((count.entity_key, count.entity_column))
-            if group is None or count.column in own_columns.get(int(count.entity_key[1:]), set()):
+            group = group_by_key.get((count.entity, count.entity_column))
+            if group is None or count.column in own_columns.get(count.entity, set()):
                 continue
             index = (count.bin_start - group.window.start) // group.window.step
-            points[(count.entity_key, count.entity_column, count.column, count.value)].append(
+            points[(count.entity, count.entity_column, count.column, count.value)].append(
                 (index, float(count.count))
             )
-        by_length: dict[int, list[tuple[tuple[str, str, str, str], SeriesGroup]]] = defaultdict(
-            list
-        )
+        by_length: dict[int, list[tuple[_SeriesKey, SeriesGroup]]] = defaultdict(list)
         for key in sorted(points):
             group = group_by_key[(key[0], key[1])]
             by_length[group.window.bins].append((key, group))
@@ -444,8 +444,7 @@ class LookupEngine:
                 max_flagged_points=settings.max_flagged_points,
             )
             for row in np.flatnonzero(keep):
-                (entity_key, entity_column, column, value), group = items[row]
-                entity_index = int(entity_key[1:])
+                (entity_index, entity_column, column, value), group = items[row]
                 entity = entities[entity_index]
                 window = group.window
                 series = matrix[row]
@@ -468,7 +467,7 @@ class LookupEngine:
                         entity_column=entity_column,
                         identifiers=entity.identifiers,
                         column=column,
-                        column_type=column_types.get(column, "string"),
+                        column_types=column_types,
                         value=value,
                         bin_start=window.test_bin_start,
                         step=window.step,

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from lookup.models import timespan_label
+from lookup.tables import normalize_kql_type
 
 _SIMPLE_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _PLAIN_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -123,51 +124,38 @@ def kql_string_list(values: Iterable[str]) -> str:
     return "(" + ", ".join(kql_string(v) for v in values) + ")"
 
 
-def has_any_term(column: str, identifiers: Iterable[str]) -> str:
-    """A predicate true when ``column`` has any of the identifiers as whole terms.
+#: The column every Log Analytics table is filtered and binned on.
+TIME_COLUMN = "TimeGenerated"
 
-    One identifier uses ``has``; several use ``has_any``. Both match whole terms,
-    case-insensitively, and use the term index.
+
+def time_filter(start: datetime, end: datetime) -> str:
+    """``TimeGenerated >= start and TimeGenerated < end``."""
+    column = kql_identifier(TIME_COLUMN)
+    return f"{column} >= {kql_datetime(start)} and {column} < {kql_datetime(end)}"
+
+
+def text_of(column: str, column_types: Mapping[str, str]) -> str:
+    """The column as text: itself for strings, ``tostring()`` otherwise.
+
+    Kusto defines ``has`` on string and dynamic operands only (``long has "5"`` is error
+    KS106); the local backend matches on the column's text, so non-string columns are
+    compared through ``tostring`` on both sides. A column missing from ``column_types`` is
+    taken to be a string.
     """
-    values = list(identifiers)
-    if not values:
-        raise ValueError("at least one identifier is needed")
-    target = kql_identifier(column)
-    if len(values) == 1:
-        return f"{target} has {kql_string(values[0])}"
-    return f"{target} has_any {kql_string_list(values)}"
+    name = kql_identifier(column)
+    if normalize_kql_type(column_types.get(column, "string")) == "string":
+        return name
+    return f"tostring({name})"
 
 
-def drilldown_query(
-    *,
-    table: str,
-    entity_column: str,
-    identifiers: Iterable[str],
-    column: str,
-    column_type: str,
-    value: str,
-    bin_start: datetime,
-    step: timedelta,
-    limit: int = 1000,
-) -> str:
-    """KQL that returns the raw rows behind one anomaly: that value, in that bin.
+def has_terms(column: str, identifiers: Sequence[str], column_types: Mapping[str, str]) -> str:
+    """``column has_any (identifiers)``: whole-term, case-insensitive match of any identifier.
 
-    String columns compare with ``==`` (exact, as the count was); other types compare on
-    their text form, which is how the value was reported.
+    One identifier uses ``has``; several use ``has_any``. Both use the term index.
     """
-    target = kql_identifier(column)
-    if column_type.lower() == "string":
-        value_predicate = f"{target} == {kql_string(value)}"
-    else:
-        value_predicate = f"tostring({target}) == {kql_string(value)}"
-    end = bin_start + step
-    return "\n".join(
-        [
-            kql_identifier(table),
-            f"| where TimeGenerated >= {kql_datetime(bin_start)}"
-            f" and TimeGenerated < {kql_datetime(end)}",
-            f"| where {has_any_term(entity_column, identifiers)}",
-            f"| where {value_predicate}",
-            f"| take {int(limit)}",
-        ]
-    )
+    if not identifiers:
+        raise ValueError(f"no identifiers to match in {column!r}")
+    target = text_of(column, column_types)
+    if len(identifiers) == 1:
+        return f"{target} has {kql_string(identifiers[0])}"
+    return f"{target} has_any {kql_string_list(identifiers)}"

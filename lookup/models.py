@@ -9,6 +9,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Literal, NewType, get_args
+
+#: Position of an entity in ``Incident.entities``: how backends and the engine refer to it.
+EntityIndex = NewType("EntityIndex", int)
+
+#: ``Settings.step``: the engine chooses per entity (``auto``), or one step for all.
+StepChoice = Literal["auto", "1d", "1h"]
+STEP_CHOICES: tuple[StepChoice, ...] = get_args(StepChoice)
+
+#: ``Settings.bin_alignment``: bins end at the alert (``alert``), or on calendar boundaries.
+BinAlignment = Literal["alert", "calendar"]
+BIN_ALIGNMENTS: tuple[BinAlignment, ...] = get_args(BinAlignment)
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """A table column and its KQL type (``string``, ``long``, ``datetime``, ``dynamic``...)."""
+
+    name: str
+    kql_type: str
 
 
 class EntityKind(StrEnum):
@@ -127,8 +147,11 @@ def timespan_label(step: timedelta) -> str:
     return f"{seconds}s"
 
 
-TableStatus = str  # one of TABLE_STATUSES
-TABLE_STATUSES = ("ok", "no_match", "partial", "failed", "skipped")
+#: What happened to a table: analysed (``ok``), no entity found in it (``no_match``), only
+#: part of the data scanned (``partial``), an error (``failed``), or not started before the
+#: time budget ran out (``skipped``).
+TableStatus = Literal["ok", "no_match", "partial", "failed", "skipped"]
+TABLE_STATUSES: tuple[TableStatus, ...] = get_args(TableStatus)
 
 
 @dataclass(frozen=True)

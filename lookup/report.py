@@ -1,12 +1,13 @@
 """The lookup's result: one :class:`Report` per incident, and its JSON form.
 
-The JSON layout is a contract (design §3, "JSON report"): keys may be added, none renamed
+The JSON layout is a contract (docs/design.md §3, "JSON report"): keys may be added, none renamed
 or removed without a migration note in the changelog.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -48,6 +49,9 @@ class Report:
     stats: Stats
     settings: dict[str, str] = field(default_factory=dict)
     backend: str = ""
+    #: Per table, KQL charting Kusto's own view of the anomalous values
+    #: (:func:`lookup.drilldown.anomaly_chart_queries`), computed once by the engine.
+    charts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     version: str = ""
 
@@ -121,7 +125,7 @@ class Report:
             ],
             "charts": [
                 {"table": table, "kql": query}
-                for table, queries in self.chart_queries().items()
+                for table, queries in self.charts.items()
                 for query in queries
             ],
             "stats": {
@@ -136,16 +140,6 @@ class Report:
             "generated_at": iso(self.generated_at),
             "version": self.version,
         }
-
-    def chart_queries(self) -> dict[str, list[str]]:
-        """Per table, KQL charting Kusto's own view of the anomalous values.
-
-        Each query runs ``series_decompose_anomalies`` over the same series and renders an
-        ``anomalychart``, so an analyst can check our scores in the Log Analytics portal.
-        """
-        from lookup.backends.la_queries import report_chart_queries
-
-        return report_chart_queries(self, threshold=float(self.settings.get("threshold", 1.5)))
 
     def to_json(self, indent: int | None = 2) -> str:
         """The report as JSON text (the ``--format json`` output)."""

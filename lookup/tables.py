@@ -23,8 +23,7 @@ import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
 
-from lookup.backends.base import ColumnInfo
-from lookup.models import EntityKind
+from lookup.models import ColumnInfo, EntityKind
 
 _SCHEMA_PACKAGE = "lookup"
 _SCHEMA_DIR = "schemas"

@@ -41,9 +41,10 @@ def iso_millis(moment: datetime) -> str:
 def parse_timestamp(value: str) -> datetime:
     """Parse an ISO 8601 timestamp into an aware UTC datetime.
 
-    Accepts ``Z`` or numeric offsets, a ``T`` or space separator and any number of fractional digits (truncated to microseconds). A timestamp without a
-    zone is UTC. Raises :class:`ValueError` for anything else, including dates that exist
-    only in another zone (year 1 at ``+01:00`` is before ``datetime.min`` in UTC).
+    Accepts ``Z`` or numeric offsets, a ``T`` or space separator and any number of
+    fractional digits (truncated to microseconds). A timestamp without a zone is UTC.
+    Raises :class:`ValueError` for anything else, including times that exist only in
+    another zone (year 1 at ``+01:00`` is before ``datetime.min`` in UTC).
     """
     match = _TIMESTAMP.match(value.strip())
     if match is None:

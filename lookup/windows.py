@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from lookup.models import Window
+from lookup.models import BinAlignment, Window
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
@@ -38,11 +38,12 @@ def floor_to_step(moment: datetime, step: timedelta) -> datetime:
     return _EPOCH + step * (offset // step)
 
 
-ALIGNMENTS = ("alert", "calendar")
 _MINUTE = timedelta(minutes=1)
 
 
-def alert_bin_start(alert_time: datetime, step: timedelta, alignment: str = "alert") -> datetime:
+def alert_bin_start(
+    alert_time: datetime, step: timedelta, alignment: BinAlignment = "alert"
+) -> datetime:
     """Start of the test bin for an alert, under the given alignment."""
     if alignment == "calendar":
         return floor_to_step(alert_time, step)
@@ -54,7 +55,7 @@ def alert_bin_start(alert_time: datetime, step: timedelta, alignment: str = "ale
 
 
 def series_window(
-    alert_time: datetime, step: timedelta, history_bins: int, alignment: str = "alert"
+    alert_time: datetime, step: timedelta, history_bins: int, alignment: BinAlignment = "alert"
 ) -> Window:
     """The window of ``history_bins`` bins before the test bin plus the test bin itself."""
     if history_bins < 1:
@@ -63,12 +64,16 @@ def series_window(
     return Window(start=test_bin - step * history_bins, step=step, bins=history_bins + 1)
 
 
-def daily_window(alert_time: datetime, lookback_days: int, alignment: str = "alert") -> Window:
+def daily_window(
+    alert_time: datetime, lookback_days: int, alignment: BinAlignment = "alert"
+) -> Window:
     """Daily bins over ``lookback_days`` of history (the default window)."""
     return series_window(alert_time, DAY, lookback_days, alignment)
 
 
-def hourly_window(alert_time: datetime, lookback_hours: int, alignment: str = "alert") -> Window:
+def hourly_window(
+    alert_time: datetime, lookback_hours: int, alignment: BinAlignment = "alert"
+) -> Window:
     """Hourly bins over ``lookback_hours`` of history (for recently seen entities)."""
     return series_window(alert_time, HOUR, lookback_hours, alignment)
 
@@ -81,7 +86,7 @@ def choose_window(
     lookback_days: int,
     hourly_lookback_hours: int,
     new_entity_days: float,
-    alignment: str = "alert",
+    alignment: BinAlignment = "alert",
 ) -> Window:
     """Pick the series window for one entity in one table.
 

@@ -145,7 +145,7 @@ def test_every_drilldown_parses_and_keeps_the_values(
 
 
 def test_chart_queries_parse(report: Report, kusto: LanguageService) -> None:
-    charts = report.chart_queries()
+    charts = report.charts
     assert set(charts) == {"SigninLogs", "SecurityEvent"}
     for queries in charts.values():
         for query in queries:

@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kusto.language_service import LanguageService, shared_service
 
+from lookup.drilldown import drilldown_query
 from lookup.kql import (
-    drilldown_query,
-    has_any_term,
+    has_terms,
     kql_datetime,
     kql_identifier,
     kql_string,
@@ -227,13 +227,19 @@ def test_datetime_literal_is_utc_with_microseconds() -> None:
         kql_datetime(datetime(2024, 1, 1))
 
 
-@given(identifiers=st.lists(HOSTILE_TEXT, min_size=1, max_size=4), column=IDENTIFIER_TEXT)
+@given(
+    identifiers=st.lists(HOSTILE_TEXT, min_size=1, max_size=4),
+    column=IDENTIFIER_TEXT,
+    column_type=st.sampled_from(["string", "long", "dynamic"]),
+)
 @PROPERTY
-def test_has_any_term_binds_with_any_column_name(
-    service: LanguageService, identifiers: list[str], column: str
+def test_has_terms_binds_with_any_column_name_and_type(
+    service: LanguageService, identifiers: list[str], column: str, column_type: str
 ) -> None:
     declared = kql_identifier(column)
-    text = f'datatable({declared}: string) ["a"] | where {has_any_term(column, identifiers)}'
+    row = {"string": '"a"', "long": "1", "dynamic": "dynamic(null)"}[column_type]
+    predicate = has_terms(column, identifiers, {column: column_type})
+    text = f"datatable({declared}: {column_type}) [{row}] | where {predicate}"
     analysis = service.analyse(text)
     assert analysis.errors == (), analysis.explain()
     assert analysis.literals[-len(identifiers) :] == tuple(_utf16(i) for i in identifiers)
@@ -253,7 +259,7 @@ def test_drilldown_query_binds_and_round_trips(
         entity_column="Account",
         identifiers=identifiers,
         column="Account" if column_type == "string" else "Count",
-        column_type=column_type,
+        column_types={"Account": "string", "Count": "long"},
         value=value,
         bin_start=datetime(2024, 1, 1, tzinfo=UTC),
         step=timedelta(days=1),

@@ -16,25 +16,34 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from types import TracebackType
+from typing import ClassVar, Protocol, Self
 
 from lookup.errors import TableError
-from lookup.models import Window
+from lookup.models import ColumnInfo, EntityIndex, Window
 
-
-@dataclass(frozen=True)
-class ColumnInfo:
-    """A table column and its KQL type (``string``, ``long``, ``datetime``, ``dynamic``...)."""
-
-    name: str
-    kql_type: str
+__all__ = [
+    "Backend",
+    "BackendBase",
+    "ColumnInfo",
+    "CountRow",
+    "CountsRequest",
+    "EntityHit",
+    "EntityIndex",
+    "EntityProbe",
+    "ProfileRequest",
+    "QueryStats",
+    "SeriesGroup",
+    "TableCounts",
+    "TableProfile",
+]
 
 
 @dataclass(frozen=True)
 class EntityProbe:
     """One entity to look for in one table: its identifiers and the columns to search."""
 
-    key: str
+    entity: EntityIndex
     identifiers: tuple[str, ...]
     columns: tuple[str, ...]
 
@@ -54,7 +63,7 @@ class ProfileRequest:
 class EntityHit:
     """How often an entity matched in one column, and when first (within the window)."""
 
-    entity_key: str
+    entity: EntityIndex
     column: str
     hits: int
     first_seen: datetime | None
@@ -78,7 +87,7 @@ class TableProfile:
 class SeriesGroup:
     """Count series wanted for one entity matched in one of its columns."""
 
-    entity_key: str
+    entity: EntityIndex
     entity_column: str
     identifiers: tuple[str, ...]
     window: Window
@@ -103,7 +112,7 @@ class CountRow:
     ``bin_at(TimeGenerated, step, window.start)``, not ``bin()``).
     """
 
-    entity_key: str
+    entity: EntityIndex
     entity_column: str
     column: str
     value: str
@@ -131,14 +140,38 @@ class QueryStats:
 
 
 class Backend(Protocol):
-    """What the lookup engine needs from a workspace."""
+    """What the lookup engine and the CLI need from a workspace.
 
+    A backend is a context manager: ``with LocalBackend(path) as backend: ...`` closes it.
+    """
+
+    #: How many tables the engine may analyse at once (1 for DuckDB, which already uses
+    #: every core for one query; a few for Log Analytics, within its 5-concurrent limit).
+    #: The engine takes the smaller of this and ``Settings.max_concurrent_queries``.
+    max_parallel: ClassVar[int]
     #: Short human description for the report, e.g. ``local:/data/ws``.
     description: str
     stats: QueryStats
-    #: How many tables the engine may analyse at once (1 for DuckDB, which already uses
-    #: every core for one query; a few for Log Analytics, within its 5-concurrent limit).
-    max_parallel: int
+
+    def set_deadline(self, deadline: float | None) -> None:
+        """Start no query after ``deadline`` (a ``time.monotonic`` value); ``None`` lifts it.
+
+        A query refused for that raises :class:`lookup.errors.BudgetExceededError`.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release what the backend holds (connections); idempotent."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
 
     def list_tables(self, start: datetime, end: datetime) -> list[str]:
         """Tables that hold rows with ``start <= TimeGenerated < end``."""
@@ -155,3 +188,21 @@ class Backend(Protocol):
     def counts(self, request: CountsRequest) -> TableCounts:
         """Answer one counts request (raises :class:`lookup.errors.TableError`)."""
         ...
+
+
+class BackendBase:
+    """The context-manager half of :class:`Backend`, for implementations to inherit."""
+
+    def close(self) -> None:
+        """Nothing to release by default."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -24,35 +24,33 @@ Every value and name goes through :mod:`lookup.kql`. Output columns are named by
 
 from __future__ import annotations
 
-import base64
-import gzip
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-from urllib.parse import quote, unquote
 
 from lookup.backends.base import (
     ColumnInfo,
     CountRow,
     CountsRequest,
     EntityHit,
+    EntityIndex,
     ProfileRequest,
     TableCounts,
     TableProfile,
 )
-from lookup.kql import kql_datetime, kql_identifier, kql_string, kql_string_list, kql_timespan
+from lookup.kql import (
+    TIME_COLUMN,
+    has_terms,
+    kql_datetime,
+    kql_identifier,
+    kql_string,
+    kql_timespan,
+    time_filter,
+)
 from lookup.models import Window
-from lookup.report import Report
-from lookup.tables import load_bundled_schema, normalize_kql_type
-from lookup.timefmt import as_utc, iso_millis
-
-TIME_COLUMN = "TimeGenerated"
-
-
-def normalise_type(name: str) -> str:
-    """A KQL type name in canonical lower case (``BigInt`` → ``long``, ``Float`` → ``real``)."""
-    return normalize_kql_type(name)
+from lookup.tables import normalize_kql_type
+from lookup.timefmt import as_utc
 
 
 @dataclass(frozen=True)
@@ -80,39 +78,11 @@ class ResultTable:
             raise ValueError(f"the result has no column {name!r}") from None
 
 
-def _time_filter(start: datetime, end: datetime) -> str:
-    column = kql_identifier(TIME_COLUMN)
-    return f"{column} >= {kql_datetime(start)} and {column} < {kql_datetime(end)}"
-
-
 def _check_window(start: datetime, end: datetime) -> None:
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("query windows must be timezone-aware")
     if not start < end:
         raise ValueError(f"empty window {start.isoformat()} .. {end.isoformat()}")
-
-
-def _text_of(column: str, column_types: Mapping[str, str]) -> str:
-    """The column as text: itself for strings, ``tostring()`` otherwise.
-
-    Kusto defines ``has`` on string and dynamic operands only (``long has "5"`` is error
-    KS106); the local backend matches on the column's text, so non-string columns are
-    compared through ``tostring`` on both sides.
-    """
-    name = kql_identifier(column)
-    if normalise_type(column_types.get(column, "string")) == "string":
-        return name
-    return f"tostring({name})"
-
-
-def has_terms(column: str, identifiers: Sequence[str], column_types: Mapping[str, str]) -> str:
-    """``column has_any (identifiers)``: whole-term, case-insensitive match of any identifier."""
-    if not identifiers:
-        raise ValueError(f"no identifiers to match in {column!r}")
-    target = _text_of(column, column_types)
-    if len(identifiers) == 1:
-        return f"{target} has {kql_string(identifiers[0])}"
-    return f"{target} has_any {kql_string_list(identifiers)}"
 
 
 def _scratch_prefix(names: Iterable[str]) -> str:
@@ -138,7 +108,7 @@ def usage_tables_query(start: datetime, end: datetime) -> LaQuery:
     text = "\n".join(
         [
             "Usage",
-            f"| where {_time_filter(start, end)}",
+            f"| where {time_filter(start, end)}",
             "| where Quantity > 0",
             "| summarize by DataType",
             "| sort by DataType asc",
@@ -186,7 +156,7 @@ def parse_schemas(result: ResultTable) -> dict[str, tuple[ColumnInfo, ...]]:
     ordinal_i = result.index("ColumnOrdinal")
     collected: dict[str, list[tuple[int, ColumnInfo]]] = {}
     for row in result.rows:
-        info = ColumnInfo(str(row[name_i]), normalise_type(str(row[type_i])))
+        info = ColumnInfo(str(row[name_i]), normalize_kql_type(str(row[type_i])))
         collected.setdefault(str(row[table_i]), []).append((int(row[ordinal_i]), info))
     return {
         table: tuple(info for _, info in sorted(items, key=lambda item: item[0]))
@@ -202,8 +172,8 @@ class ProfilePlan:
     """A profile query and what its output columns mean."""
 
     query: LaQuery
-    #: (probe key, column) for each hit pair, in the order of the ``h{i}``/``f{i}`` outputs.
-    pairs: tuple[tuple[str, str], ...]
+    #: (entity, column) for each hit pair, in the order of the ``h{i}``/``f{i}`` outputs.
+    pairs: tuple[tuple[EntityIndex, str], ...]
     candidates: tuple[str, ...]
 
 
@@ -216,13 +186,13 @@ def profile_query(request: ProfileRequest, column_types: Mapping[str, str]) -> P
     there is none).
     """
     _check_window(request.start, request.end)
-    pairs = tuple((probe.key, column) for probe in request.probes for column in probe.columns)
+    pairs = tuple((probe.entity, column) for probe in request.probes for column in probe.columns)
     referenced = [TIME_COLUMN, *request.categorical_candidates, *(c for _, c in pairs)]
     prefix = _scratch_prefix(referenced)
-    lines = [kql_identifier(request.table), f"| where {_time_filter(request.start, request.end)}"]
+    lines = [kql_identifier(request.table), f"| where {time_filter(request.start, request.end)}"]
     flags: list[str] = []
     predicates = {
-        (probe.key, column): has_terms(column, probe.identifiers, column_types)
+        (probe.entity, column): has_terms(column, probe.identifiers, column_types)
         for probe in request.probes
         for column in probe.columns
     }
@@ -305,7 +275,7 @@ def counts_query(request: CountsRequest, column_types: Mapping[str, str]) -> LaQ
         _check_window(window.start, window.end)
         legs.append(
             f"    ({kql_identifier(request.table)}"
-            f" | where {_time_filter(window.start, window.end)}"
+            f" | where {time_filter(window.start, window.end)}"
             f" | where {has_terms(group.entity_column, group.identifiers, column_types)}"
             f" | extend {g} = {index}, {b} = {_bin_index(window)})"
         )
@@ -347,7 +317,7 @@ def parse_counts(request: CountsRequest, result: ResultTable, partial: str | Non
             raise ValueError(f"bin index {index} outside the {window.bins} bins of the window")
         rows.append(
             CountRow(
-                entity_key=group.entity_key,
+                entity=group.entity,
                 entity_column=group.entity_column,
                 column=request.columns[_as_int(row[c_i])],
                 value=str(row[v_i]),
@@ -355,158 +325,8 @@ def parse_counts(request: CountsRequest, result: ResultTable, partial: str | Non
                 count=_as_int(row[n_i]),
             )
         )
-    rows.sort(key=lambda r: (r.entity_key, r.entity_column, r.column, r.value, r.bin_start))
+    rows.sort(key=lambda r: (r.entity, r.entity_column, r.column, r.value, r.bin_start))
     return TableCounts(request.table, tuple(rows), partial=partial)
-
-
-# -- drill-down views ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChartSeries:
-    """One anomalous value to draw: which rows (entity, column) and which value."""
-
-    label: str
-    entity_column: str
-    identifiers: tuple[str, ...]
-    column: str
-    value: str
-    window: Window
-
-
-def chart_queries(
-    table: str,
-    series: Sequence[ChartSeries],
-    column_types: Mapping[str, str],
-    *,
-    threshold: float = 1.5,
-) -> list[tuple[Window, str]]:
-    """Queries that draw Kusto's own anomaly view of a table's anomalous values.
-
-    One query per distinct window (a table's anomalies normally share one): a
-    ``make-series`` per value over the window, ``series_decompose_anomalies`` with the
-    lookup's parameters, and ``render anomalychart`` so the Logs blade shows the flagged
-    points. Sorted by window start for a stable order.
-    """
-    by_window: dict[Window, list[ChartSeries]] = {}
-    for item in series:
-        by_window.setdefault(item.window, []).append(item)
-    out = []
-    for window in sorted(by_window, key=lambda w: (w.start, w.step)):
-        out.append((window, _chart_query(table, by_window[window], column_types, threshold)))
-    return out
-
-
-def report_chart_queries(report: Report, *, threshold: float = 1.5) -> dict[str, list[str]]:
-    """Chart queries per table for a report's anomalies (see :func:`chart_queries`).
-
-    Values are compared on their text (``tostring``), which is how they were counted, so
-    no column types are needed. Tables without anomalies get no chart.
-    """
-    identifiers = {e.entity.value: e.entity.identifiers for e in report.entities}
-    by_table: dict[str, list[ChartSeries]] = {}
-    for anomaly in report.anomalies:
-        bins = len(anomaly.series)
-        window = Window(anomaly.bin_start - anomaly.step * (bins - 1), anomaly.step, bins)
-        label = f"{anomaly.entity} · {anomaly.column} = {anomaly.value}"
-        by_table.setdefault(anomaly.table, []).append(
-            ChartSeries(
-                label=label if len(label) <= 120 else label[:119] + "…",
-                entity_column=anomaly.entity_column,
-                identifiers=identifiers.get(anomaly.entity, (anomaly.entity,)),
-                column=anomaly.column,
-                value=anomaly.value,
-                window=window,
-            )
-        )
-    out = {}
-    for table, items in sorted(by_table.items()):
-        # Known tables: typed columns; any other column is compared on its text.
-        types = {c.name: c.kql_type for c in load_bundled_schema(table) or ()}
-        for item in items:
-            for column in (item.entity_column, item.column):
-                types.setdefault(column, "dynamic")
-        out[table] = [text for _, text in chart_queries(table, items, types, threshold=threshold)]
-    return out
-
-
-def _chart_query(
-    table: str,
-    series: Sequence[ChartSeries],
-    column_types: Mapping[str, str],
-    threshold: float,
-) -> str:
-    window = series[0].window
-    time = kql_identifier(TIME_COLUMN)
-    legs = []
-    for item in series:
-        value_text = _text_of(item.column, column_types)
-        legs.append(
-            f"    ({kql_identifier(table)}"
-            f" | where {_time_filter(window.start, window.end)}"
-            f" | where {has_terms(item.entity_column, item.identifiers, column_types)}"
-            f" | where {value_text} == {kql_string(item.value)}"
-            f" | extend Series = {kql_string(item.label)})"
-        )
-    title = f"{table}: anomalous values, {kql_timespan(window.step)} bins"
-    threshold_text = repr(float(threshold))
-    return "\n".join(
-        [
-            "union",
-            ",\n".join(legs),
-            f"| make-series Rows = count() default = 0 on {time}"
-            f" from {kql_datetime(window.start)} to {kql_datetime(window.end)}"
-            f" step {kql_timespan(window.step)} by Series",
-            f"| extend (Anomalies, Score, Baseline) = series_decompose_anomalies(Rows,"
-            f" {threshold_text}, -1, 'avg', 1)",
-            f"| render anomalychart with (anomalycolumns=Anomalies, title={kql_string(title)})",
-        ]
-    )
-
-
-PORTAL = "https://portal.azure.com"
-
-
-def portal_link(
-    query: str,
-    workspace_arm_id: str,
-    *,
-    tenant_id: str | None = None,
-    timespan: tuple[datetime, datetime] | None = None,
-    portal: str = PORTAL,
-) -> str:
-    """A Log Analytics portal link that opens ``query`` on the workspace.
-
-    The query travels as base64(gzip(UTF-8)) in the ``q`` segment, percent-encoded twice as
-    the portal's own "share link" writes it; ``timespan`` is ``start/end`` in ISO 8601.
-    Sovereign clouds pass their portal (``https://portal.azure.us``).
-    """
-    if not workspace_arm_id.startswith("/subscriptions/"):
-        raise ValueError("workspace_arm_id must be an ARM resource id (/subscriptions/...)")
-    packed = base64.b64encode(gzip.compress(query.encode("utf-8"), mtime=0)).decode("ascii")
-    encoded_query = quote(quote(packed, safe=""), safe="")
-    tenant = f"@{quote(tenant_id, safe='')}/" if tenant_id else ""
-    link = (
-        f"{portal.rstrip('/')}/#{tenant}blade/Microsoft_Azure_Monitoring_Logs/LogsBlade"
-        f"/resourceId/{quote(workspace_arm_id, safe='')}"
-        f"/source/LogsBlade.AnalyticsShareLinkToQuery/q/{encoded_query}"
-    )
-    if timespan is not None:
-        start, end = (iso_millis(moment) for moment in timespan)
-        link += f"/timespan/{quote(f'{start}/{end}', safe='')}"
-    return link
-
-
-def query_from_portal_link(link: str) -> str:
-    """The query inside a portal share link (either percent-encoding depth)."""
-    marker = "/q/"
-    if marker not in link:
-        raise ValueError("not a share-link-to-query link (no /q/ segment)")
-    encoded = link.split(marker, 1)[1].split("/", 1)[0]
-    packed = unquote(encoded)
-    if "%" in packed:
-        packed = unquote(packed)
-    return gzip.decompress(base64.b64decode(packed)).decode("utf-8")
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -524,5 +344,3 @@ def _as_int(value: Any) -> int:
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value)
     raise ValueError(f"expected a count, got {value!r}")
-
-

@@ -16,13 +16,15 @@ import threading
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from lookup.backends.base import (
+    BackendBase,
     ColumnInfo,
     CountRow,
     CountsRequest,
     EntityHit,
+    EntityIndex,
     ProfileRequest,
     QueryStats,
     TableCounts,
@@ -116,10 +118,10 @@ class _Table:
         self.error: TableError | None = None
 
 
-class LocalBackend:
+class LocalBackend(BackendBase):
     """Answer the lookup's aggregate questions from files in a directory, with DuckDB."""
 
-    max_parallel = 1  # DuckDB already uses every core for one query.
+    max_parallel: ClassVar[int] = 1  # DuckDB already uses every core for one query.
 
     def __init__(
         self,
@@ -341,7 +343,7 @@ class LocalBackend:
             f"approx_count_distinct({sql_identifier(c)})" for c in request.categorical_candidates
         ]
         source, lowered = self._lowered(table, (c for p in request.probes for c in p.columns))
-        pairs: list[tuple[str, str]] = []
+        pairs: list[tuple[EntityIndex, str]] = []
         for probe in request.probes:
             for column in probe.columns:
                 flag = f"__m{len(pairs)}"
@@ -349,7 +351,7 @@ class LocalBackend:
                 inner.append(f"{match} AS {flag}")
                 outer.append(f"count(*) FILTER (WHERE {flag})")
                 outer.append(f"min({sql_identifier(_TIME_COLUMN)}) FILTER (WHERE {flag})")
-                pairs.append((probe.key, column))
+                pairs.append((probe.entity, column))
         time = sql_identifier(_TIME_COLUMN)
         sql = (
             f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} "
@@ -416,7 +418,7 @@ class LocalBackend:
             group = request.groups[g]
             rows.append(
                 CountRow(
-                    entity_key=group.entity_key,
+                    entity=group.entity,
                     entity_column=group.entity_column,
                     column=request.columns[c],
                     value=str(value),
@@ -424,8 +426,14 @@ class LocalBackend:
                     count=int(count),
                 )
             )
-        rows.sort(key=lambda r: (r.entity_key, r.entity_column, r.column, r.value, r.bin_start))
+        rows.sort(key=lambda r: (r.entity, r.entity_column, r.column, r.value, r.bin_start))
         return TableCounts(request.table, tuple(rows))
+
+    def set_deadline(self, deadline: float | None) -> None:
+        """Nothing to do here: the engine checks the budget before each table.
+
+        DuckDB runs one table's queries back to back on every core: no queue to cut.
+        """
 
     def _fetch(self, table: _Table, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         with self._lock:

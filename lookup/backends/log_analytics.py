@@ -33,9 +33,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, ClassVar, TextIO
 
 from lookup.backends.base import (
+    BackendBase,
     ColumnInfo,
     CountsRequest,
     ProfileRequest,
@@ -170,8 +171,14 @@ def gate_for(client: object, limit: int) -> QueryGate:
         return gate
 
 
-class LogAnalyticsBackend:
-    """Answers profile and counts questions from a Log Analytics workspace."""
+class LogAnalyticsBackend(BackendBase):
+    """Answers profile and counts questions from a Log Analytics workspace.
+
+    The injected client belongs to the caller: :meth:`close` leaves it open.
+    """
+
+    #: The service runs at most 5 queries at once per identity.
+    max_parallel: ClassVar[int] = 5
 
     def __init__(
         self,
@@ -218,7 +225,6 @@ class LogAnalyticsBackend:
         self.on_query = on_query
         self.description = f"log-analytics:{workspace_id}"
         self.stats = QueryStats()
-        self.max_parallel = settings.max_concurrent_queries
         self._clock = clock
         self._sleep = sleep
         self._rand = rand
@@ -521,29 +527,30 @@ def create_backend(
     on_query: QueryListener | None = None,
     client_options: Mapping[str, Any] | None = None,
 ) -> LogAnalyticsBackend:
-    """A backend on a new ``LogsQueryClient`` (the command line's and the function app's way).
+    """A backend on a new ``LogsQueryClient`` (the command line's way).
 
-    ``credential`` defaults to ``DefaultAzureCredential`` (environment, managed identity,
-    ``az login``; ``settings.managed_identity_client_id`` selects a user-assigned identity).
-    ``endpoint`` defaults to ``settings.logs_endpoint``: pass ``https://api.loganalytics.us``
-    or ``https://api.loganalytics.azure.cn`` for sovereign clouds; the token audience follows
-    the endpoint. ``client_options`` go to ``LogsQueryClient`` (e.g. ``connection_verify``
-    for a proxy's CA bundle).
+    The credential and the client come from :mod:`lookup.azure_clients`, as the function
+    app's do. ``credential`` defaults to ``DefaultAzureCredential`` (environment, managed
+    identity, ``az login``; ``AZURE_CLIENT_ID`` selects a user-assigned identity).
+    ``endpoint`` defaults to ``https://api.loganalytics.io``: pass
+    ``https://api.loganalytics.us`` or ``https://api.loganalytics.azure.cn`` for sovereign
+    clouds; the token audience follows the endpoint. ``client_options`` go to
+    ``LogsQueryClient`` (e.g. ``connection_verify`` for a proxy's CA bundle).
     """
+    from lookup import azure_clients
+
     try:
-        from azure.identity import DefaultAzureCredential
-        from azure.monitor.query import LogsQueryClient
+        if credential is None:
+            credential = azure_clients.azure_credential()
+        client = azure_clients.logs_query_client(
+            credential,
+            endpoint=endpoint or azure_clients.DEFAULT_LOGS_ENDPOINT,
+            options=client_options,
+        )
     except ImportError as exc:  # pragma: no cover - depends on the install extras
         raise WorkspaceError(
             "Log Analytics needs the Azure extras: pip install 'sentinel-anomaly-lookup[azure]'"
         ) from exc
-    if credential is None:
-        credential = DefaultAzureCredential(
-            managed_identity_client_id=settings.managed_identity_client_id
-        )
-    client = LogsQueryClient(
-        credential, endpoint=endpoint or settings.logs_endpoint, **dict(client_options or {})
-    )
     return LogAnalyticsBackend(client, workspace_id, settings=settings, on_query=on_query)
 
 

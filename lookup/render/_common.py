@@ -164,7 +164,7 @@ def status_counts(tables: Iterable[TableResult]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for table in tables:
         counts[table.status] = counts.get(table.status, 0) + 1
-    order = {status: i for i, status in enumerate(TABLE_STATUSES)}
+    order: dict[str, int] = {status: i for i, status in enumerate(TABLE_STATUSES)}
     return dict(sorted(counts.items(), key=lambda item: order.get(item[0], len(order))))
 
 

@@ -196,7 +196,7 @@ def _drilldowns(report: Report) -> str:
 
 
 def _charts(report: Report) -> str:
-    charts = report.chart_queries()
+    charts = report.charts
     if not charts:
         return ""
     blocks = [

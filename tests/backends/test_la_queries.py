@@ -16,23 +16,20 @@ from lookup.backends.base import (
     SeriesGroup,
 )
 from lookup.backends.la_queries import (
-    ChartSeries,
     ResultTable,
-    chart_queries,
     counts_query,
     counts_window,
-    normalise_type,
     parse_counts,
     parse_profile,
     parse_schemas,
     parse_usage_tables,
-    portal_link,
     profile_query,
-    query_from_portal_link,
     schema_query,
     usage_tables_query,
 )
+from lookup.drilldown import ChartSeries, chart_queries, portal_link, query_from_portal_link
 from lookup.models import Window
+from lookup.tables import normalize_kql_type
 
 START = datetime(2024, 4, 30, tzinfo=UTC)
 END = datetime(2024, 5, 15, tzinfo=UTC)
@@ -104,8 +101,8 @@ def test_parse_schemas_orders_by_ordinal_and_normalises_types() -> None:
     ("raw", "expected"),
     [("String", "string"), ("BigInt", "long"), ("Float", "real"), ("DateTime", "datetime")],
 )
-def test_normalise_type(raw: str, expected: str) -> None:
-    assert normalise_type(raw) == expected
+def test_normalize_kql_type(raw: str, expected: str) -> None:
+    assert normalize_kql_type(raw) == expected
 
 
 def _profile_request() -> ProfileRequest:
@@ -114,8 +111,8 @@ def _profile_request() -> ProfileRequest:
         START,
         END,
         (
-            EntityProbe("e0", ("jdoe@contoso.com", 'CONTOSO\\j"doe'), ("UserPrincipalName",)),
-            EntityProbe("e1", ("10.1.2.3",), ("IPAddress", "EventId")),
+            EntityProbe(0, ("jdoe@contoso.com", 'CONTOSO\\j"doe'), ("UserPrincipalName",)),
+            EntityProbe(1, ("10.1.2.3",), ("IPAddress", "EventId")),
         ),
         ("AppDisplayName", "ResultType"),
     )
@@ -124,7 +121,7 @@ def _profile_request() -> ProfileRequest:
 def test_profile_query_text() -> None:
     plan = profile_query(_profile_request(), {"EventId": "long"})
     assert plan.query.timespan == (START, END)
-    assert plan.pairs == (("e0", "UserPrincipalName"), ("e1", "IPAddress"), ("e1", "EventId"))
+    assert plan.pairs == ((0, "UserPrincipalName"), (1, "IPAddress"), (1, "EventId"))
     assert plan.query.text == (
         "SigninLogs\n"
         "| where TimeGenerated >= datetime(2024-04-30T00:00:00.000000Z)"
@@ -146,7 +143,7 @@ def test_profile_query_text() -> None:
 
 def test_profile_query_scratch_columns_avoid_table_columns() -> None:
     request = ProfileRequest(
-        "Odd_CL", START, END, (EntityProbe("e0", ("x",), ("__alm0",)),), ("__alg",)
+        "Odd_CL", START, END, (EntityProbe(0, ("x",), ("__alm0",)),), ("__alg",)
     )
     text = profile_query(request, {}).query.text
     assert "| extend ___alm0 = __alm0 has" in text
@@ -164,9 +161,9 @@ def test_parse_profile() -> None:
     assert profile.row_count == 1200
     assert profile.distinct_counts == {"AppDisplayName": 14, "ResultType": 3}
     assert profile.hits == (
-        EntityHit("e0", "UserPrincipalName", 5, datetime(2024, 5, 2, 8, 15, 0, 123456, tzinfo=UTC)),
-        EntityHit("e1", "IPAddress", 0, None),
-        EntityHit("e1", "EventId", 2, datetime(2024, 5, 3, tzinfo=UTC)),
+        EntityHit(0, "UserPrincipalName", 5, datetime(2024, 5, 2, 8, 15, 0, 123456, tzinfo=UTC)),
+        EntityHit(1, "IPAddress", 0, None),
+        EntityHit(1, "EventId", 2, datetime(2024, 5, 3, tzinfo=UTC)),
     )
     assert profile.partial is None
 
@@ -189,8 +186,8 @@ def _counts_request() -> CountsRequest:
     return CountsRequest(
         "SigninLogs",
         (
-            SeriesGroup("e0", "UserPrincipalName", ("jdoe@contoso.com",), DAILY),
-            SeriesGroup("e1", "IPAddress", ("10.1.2.3", "10.1.2.4"), HOURLY),
+            SeriesGroup(0, "UserPrincipalName", ("jdoe@contoso.com",), DAILY),
+            SeriesGroup(1, "IPAddress", ("10.1.2.3", "10.1.2.4"), HOURLY),
         ),
         ("AppDisplayName", "ResultType"),
     )
@@ -241,11 +238,11 @@ def test_parse_counts_maps_indices_back_and_sorts() -> None:
     assert counts.partial == "PartialError: x"
     assert counts.rows == (
         CountRow(
-            "e0", "UserPrincipalName", "AppDisplayName", "Azure Portal",
+            0, "UserPrincipalName", "AppDisplayName", "Azure Portal",
             datetime(2024, 5, 14, tzinfo=UTC), 7,
         ),
         CountRow(
-            "e1", "IPAddress", "ResultType", "50126", datetime(2024, 5, 14, 9, tzinfo=UTC), 4
+            1, "IPAddress", "ResultType", "50126", datetime(2024, 5, 14, 9, tzinfo=UTC), 4
         ),
     )  # fmt: skip
     outside = ResultTable(("g", "c", "v", "k", "n"), ((0, 0, "x", 15, 1),))

@@ -31,16 +31,14 @@ from lookup.backends.base import (
     SeriesGroup,
 )
 from lookup.backends.la_queries import (
-    ChartSeries,
-    chart_queries,
     counts_query,
-    normalise_type,
     profile_query,
     schema_query,
     usage_tables_query,
 )
-from lookup.kql import drilldown_query
+from lookup.drilldown import ChartSeries, chart_queries, drilldown_query
 from lookup.models import EntityKind, Window
+from lookup.tables import normalize_kql_type
 
 ALERT = datetime(2024, 5, 14, 9, 30, tzinfo=UTC)
 DAILY = Window(datetime(2024, 4, 30, tzinfo=UTC), timedelta(days=1), 15)
@@ -129,7 +127,7 @@ def _tables(schemas_dir: Path) -> list[Table]:
     return [
         Table(
             spec["name"],
-            tuple(ColumnInfo(c["name"], normalise_type(c["type"])) for c in spec["columns"]),
+            tuple(ColumnInfo(c["name"], normalize_kql_type(c["type"])) for c in spec["columns"]),
         )
         for spec in specs
     ]
@@ -150,10 +148,10 @@ def _probes(table: Table) -> tuple[EntityProbe, ...]:
     probes = []
     for index, identifiers in enumerate(IDENTIFIERS.values()):
         columns = text_columns[index::9][:3] or text_columns[:1]
-        probes.append(EntityProbe(f"e{index}", identifiers, tuple(columns)))
+        probes.append(EntityProbe(index, identifiers, tuple(columns)))
     hostile_columns = (*text_columns[-2:], *other[:2])
-    probes.append(EntityProbe("hostile", HOSTILE, hostile_columns))
-    probes.append(EntityProbe("single", (HOSTILE[0],), hostile_columns[:1]))
+    probes.append(EntityProbe(100, HOSTILE, hostile_columns))
+    probes.append(EntityProbe(101, (HOSTILE[0],), hostile_columns[:1]))
     return tuple(probes)
 
 
@@ -186,7 +184,7 @@ def _shapes(tables: list[Table]) -> Iterator[tuple[str, str]]:
             ).query.text,
         )
         groups = tuple(
-            SeriesGroup(probe.key, column, probe.identifiers, DAILY if i % 2 else HOURLY)
+            SeriesGroup(probe.entity, column, probe.identifiers, DAILY if i % 2 else HOURLY)
             for i, probe in enumerate(probes)
             for column in probe.columns
         )
@@ -201,7 +199,7 @@ def _shapes(tables: list[Table]) -> Iterator[tuple[str, str]]:
         )
         series = [
             ChartSeries(
-                f"{probe.key} {column} = {HOSTILE[i % len(HOSTILE)]}",
+                f"{probe.entity} {column} = {HOSTILE[i % len(HOSTILE)]}",
                 probe.columns[0],
                 probe.identifiers,
                 column,
@@ -221,7 +219,7 @@ def _shapes(tables: list[Table]) -> Iterator[tuple[str, str]]:
                     entity_column=probes[-2].columns[0],
                     identifiers=HOSTILE,
                     column=column,
-                    column_type=types[column],
+                    column_types=types,
                     value=value,
                     bin_start=DAILY.test_bin_start,
                     step=DAILY.step,
@@ -247,9 +245,9 @@ def test_every_query_shape_binds_without_errors(
 def test_hostile_values_round_trip_through_the_query(service: LanguageService) -> None:
     table = Table(
         ODD_TABLE["name"],
-        tuple(ColumnInfo(c["name"], normalise_type(c["type"])) for c in ODD_TABLE["columns"]),
+        tuple(ColumnInfo(c["name"], normalize_kql_type(c["type"])) for c in ODD_TABLE["columns"]),
     )
-    probe = EntityProbe("e0", HOSTILE, ("my col", "where", "take", "payload"))
+    probe = EntityProbe(0, HOSTILE, ("my col", "where", "take", "payload"))
     plan = profile_query(ProfileRequest(table.name, *SCAN, (probe,), ("Type",)), table.types)
     analysis = service.analyse(plan.query.text)
     assert analysis.errors == (), analysis.explain()
@@ -258,13 +256,13 @@ def test_hostile_values_round_trip_through_the_query(service: LanguageService) -
     names = {"my col", "where", "take"}
     assert tuple(v for v in analysis.literals if v not in names) == HOSTILE * 4
     # And the query has exactly the structure it has with harmless identifiers.
-    harmless = EntityProbe("e0", tuple(f"x{i}" for i in range(len(HOSTILE))), probe.columns)
+    harmless = EntityProbe(0, tuple(f"x{i}" for i in range(len(HOSTILE))), probe.columns)
     plain = profile_query(ProfileRequest(table.name, *SCAN, (harmless,), ("Type",)), table.types)
     assert analysis.shape == service.analyse(plain.query.text).shape
 
 
 def test_counts_query_result_columns(service: LanguageService) -> None:
-    group = SeriesGroup("e0", "my col", HOSTILE, HOURLY)
+    group = SeriesGroup(0, "my col", HOSTILE, HOURLY)
     text = counts_query(
         CountsRequest("Odd_CL", (group,), ("where", "take", "g")),
         {
@@ -280,7 +278,7 @@ def test_counts_query_result_columns(service: LanguageService) -> None:
 
 
 def test_profile_query_result_columns(service: LanguageService) -> None:
-    probe = EntityProbe("e0", ("a", "b"), ("my col", "__alm0"))
+    probe = EntityProbe(0, ("a", "b"), ("my col", "__alm0"))
     plan = profile_query(
         ProfileRequest("Odd_CL", *SCAN, (probe,), ("where", "rows")),
         {"my col": "string", "__alm0": "string", "where": "string", "rows": "long"},

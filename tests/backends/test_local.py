@@ -107,7 +107,7 @@ def test_reads_every_supported_format(workspace: Path, suffix: str) -> None:
             "SigninLogs",
             T0,
             T0 + 3 * DAY,
-            (EntityProbe("e0", ("jdoe@contoso.com",), ("UserPrincipalName",)),),
+            (EntityProbe(0, ("jdoe@contoso.com",), ("UserPrincipalName",)),),
             ("Location", "UserPrincipalName"),
         )
     )
@@ -137,7 +137,7 @@ def test_term_matching_follows_kusto_has(
             "SecurityEvent",
             T0,
             T0 + DAY,
-            (EntityProbe("e0", (identifier,), ("Computer",)),),
+            (EntityProbe(0, (identifier,), ("Computer",)),),
             (),
         )
     )
@@ -162,7 +162,7 @@ def test_terms_regex_matches_any_identifier(workspace: Path) -> None:
             "SecurityEvent",
             T0,
             T0 + DAY,
-            (EntityProbe("e0", ("jdoe", "S-1-5-21-9"), ("Computer",)),),
+            (EntityProbe(0, ("jdoe", "S-1-5-21-9"), ("Computer",)),),
             (),
         )
     )
@@ -188,7 +188,7 @@ def test_dynamic_json_columns_are_searchable(workspace: Path) -> None:
             "AuditLogs",
             T0,
             T0 + DAY,
-            (EntityProbe("e0", ("pgustavo@simulandlabs.com",), ("InitiatedBy",)),),
+            (EntityProbe(0, ("pgustavo@simulandlabs.com",), ("InitiatedBy",)),),
             ("OperationName",),
         )
     )
@@ -213,25 +213,25 @@ def test_counts_bins_values_per_group_window(workspace: Path) -> None:
         CountsRequest(
             "SigninLogs",
             (
-                SeriesGroup("e0", "UserPrincipalName", ("jdoe@contoso.com",), daily),
-                SeriesGroup("e1", "UserPrincipalName", ("jdoe",), hourly),
+                SeriesGroup(0, "UserPrincipalName", ("jdoe@contoso.com",), daily),
+                SeriesGroup(1, "UserPrincipalName", ("jdoe",), hourly),
             ),
             ("Location", "ResultType"),
         )
     )
-    got = {(r.entity_key, r.column, r.value, r.bin_start, r.count) for r in result.rows}
+    got = {(r.entity, r.column, r.value, r.bin_start, r.count) for r in result.rows}
     assert got == {
-        ("e0", "Location", "US", T0, 2),
-        ("e0", "Location", "US", T0 + DAY, 2),
-        ("e0", "Location", "US", T0 + 2 * DAY, 2),
-        ("e0", "Location", "RU", T0 + 2 * DAY, 1),
-        ("e0", "ResultType", "0", T0, 2),
-        ("e0", "ResultType", "0", T0 + DAY, 2),
-        ("e0", "ResultType", "0", T0 + 2 * DAY, 2),
+        (0, "Location", "US", T0, 2),
+        (0, "Location", "US", T0 + DAY, 2),
+        (0, "Location", "US", T0 + 2 * DAY, 2),
+        (0, "Location", "RU", T0 + 2 * DAY, 1),
+        (0, "ResultType", "0", T0, 2),
+        (0, "ResultType", "0", T0 + DAY, 2),
+        (0, "ResultType", "0", T0 + 2 * DAY, 2),
         # hourly group: 09:00 and 09:01 fall in the 09:00 bin, RU at 15:05 in 15:00
-        ("e1", "Location", "US", T0 + 2 * DAY + 9 * HOUR, 2),
-        ("e1", "Location", "RU", T0 + 2 * DAY + 15 * HOUR, 1),
-        ("e1", "ResultType", "0", T0 + 2 * DAY + 9 * HOUR, 2),
+        (1, "Location", "US", T0 + 2 * DAY + 9 * HOUR, 2),
+        (1, "Location", "RU", T0 + 2 * DAY + 15 * HOUR, 1),
+        (1, "ResultType", "0", T0 + 2 * DAY + 9 * HOUR, 2),
     }  # the empty ResultType is not counted
 
 
@@ -245,7 +245,7 @@ def test_integer_values_are_reported_as_text(workspace: Path) -> None:
     result = backend.counts(
         CountsRequest(
             "SecurityEvent",
-            (SeriesGroup("e0", "Computer", ("host1",), Window(T0, DAY, 1)),),
+            (SeriesGroup(0, "Computer", ("host1",), Window(T0, DAY, 1)),),
             ("EventID",),
         )
     )
@@ -261,7 +261,7 @@ def test_log_analytics_csv_export_format(workspace: Path) -> None:
     backend = LocalBackend(workspace)
     profile = backend.profile(
         ProfileRequest(
-            "Heartbeat", T0, T0 + DAY, (EntityProbe("e0", ("HOST1",), ("Computer",)),), ()
+            "Heartbeat", T0, T0 + DAY, (EntityProbe(0, ("HOST1",), ("Computer",)),), ()
         )
     )
     assert profile.row_count == 2
@@ -301,7 +301,7 @@ def test_unknown_table_and_column_are_table_errors(workspace: Path) -> None:
     assert isinstance(backend.table_schemas(["Nope"])["Nope"], TableError)
     with pytest.raises(TableError, match="unknown column"):
         backend.profile(
-            ProfileRequest("Syslog", T0, T0 + DAY, (EntityProbe("e0", ("h",), ("Nope",)),), ())
+            ProfileRequest("Syslog", T0, T0 + DAY, (EntityProbe(0, ("h",), ("Nope",)),), ())
         )
 
 
@@ -310,7 +310,7 @@ def test_empty_window_gives_zero_rows(workspace: Path) -> None:
     backend = LocalBackend(workspace)
     profile = backend.profile(
         ProfileRequest(
-            "Syslog", T0 + DAY, T0 + 2 * DAY, (EntityProbe("e0", ("h",), ("Computer",)),), ()
+            "Syslog", T0 + DAY, T0 + 2 * DAY, (EntityProbe(0, ("h",), ("Computer",)),), ()
         )
     )
     assert profile.row_count == 0
@@ -333,7 +333,7 @@ def test_queries_are_counted(workspace: Path) -> None:
     backend.counts(
         CountsRequest(
             "SigninLogs",
-            (SeriesGroup("e0", "UserPrincipalName", ("jdoe",), Window(T0, DAY, 2)),),
+            (SeriesGroup(0, "UserPrincipalName", ("jdoe",), Window(T0, DAY, 2)),),
             ("Location",),
         )
     )

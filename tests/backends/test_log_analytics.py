@@ -195,9 +195,9 @@ def _profile_request(table: str = "SigninLogs") -> ProfileRequest:
             table,
             *SCAN,
             (
-                EntityProbe("e0", ("jdoe@contoso.com", "CONTOSO\\jdoe"), ("my col",)),
-                EntityProbe("e1", (HOSTILE_USER,), ("my col", "where")),
-                EntityProbe("e2", ("take 1", "3"), ("where", "Count")),
+                EntityProbe(0, ("jdoe@contoso.com", "CONTOSO\\jdoe"), ("my col",)),
+                EntityProbe(1, (HOSTILE_USER,), ("my col", "where")),
+                EntityProbe(2, ("take 1", "3"), ("where", "Count")),
             ),
             ("where", "Type", "__alm0", "Count"),
         )
@@ -205,11 +205,11 @@ def _profile_request(table: str = "SigninLogs") -> ProfileRequest:
         table,
         *SCAN,
         (
-            EntityProbe("e0", ("jdoe@contoso.com", "jdoe"), ("UserPrincipalName",)),
-            EntityProbe("e1", (HOSTILE_USER,), ("UserPrincipalName", "AppDisplayName")),
-            EntityProbe("e2", ("ユーザー",), ("UserPrincipalName",)),
-            EntityProbe("e3", ("10.0.1.3",), ("IPAddress",)),
-            EntityProbe("e4", ("nobody",), ("UserPrincipalName",)),
+            EntityProbe(0, ("jdoe@contoso.com", "jdoe"), ("UserPrincipalName",)),
+            EntityProbe(1, (HOSTILE_USER,), ("UserPrincipalName", "AppDisplayName")),
+            EntityProbe(2, ("ユーザー",), ("UserPrincipalName",)),
+            EntityProbe(3, ("10.0.1.3",), ("IPAddress",)),
+            EntityProbe(4, ("nobody",), ("UserPrincipalName",)),
         ),
         ("AppDisplayName", "ResultType", "Location", "IPAddress"),
     )
@@ -220,18 +220,18 @@ def _counts_request(table: str = "SigninLogs") -> CountsRequest:
         return CountsRequest(
             table,
             (
-                SeriesGroup("e0", "my col", ("jdoe@contoso.com", "CONTOSO\\jdoe"), DAILY),
-                SeriesGroup("e1", "my col", (HOSTILE_USER,), HOURLY),
+                SeriesGroup(0, "my col", ("jdoe@contoso.com", "CONTOSO\\jdoe"), DAILY),
+                SeriesGroup(1, "my col", (HOSTILE_USER,), HOURLY),
             ),
             ("where", "__alm0", "Count", "Type"),
         )
     return CountsRequest(
         table,
         (
-            SeriesGroup("e0", "UserPrincipalName", ("jdoe@contoso.com", "jdoe"), DAILY),
-            SeriesGroup("e1", "UserPrincipalName", (HOSTILE_USER,), DAILY),
-            SeriesGroup("e2", "UserPrincipalName", ("ユーザー",), HOURLY),
-            SeriesGroup("e3", "IPAddress", ("10.0.1.3",), HOURLY),
+            SeriesGroup(0, "UserPrincipalName", ("jdoe@contoso.com", "jdoe"), DAILY),
+            SeriesGroup(1, "UserPrincipalName", (HOSTILE_USER,), DAILY),
+            SeriesGroup(2, "UserPrincipalName", ("ユーザー",), HOURLY),
+            SeriesGroup(3, "IPAddress", ("10.0.1.3",), HOURLY),
         ),
         ("AppDisplayName", "ResultType", "Location"),
     )
@@ -529,7 +529,9 @@ def test_at_most_the_configured_queries_in_flight(fake: FakeLogAnalytics) -> Non
     settings = Settings(max_concurrent_queries=3)
     client = make_client(fake)
     backend = LogAnalyticsBackend(client, WORKSPACE_ID, settings=settings)
-    assert backend.max_parallel == 3
+    # The service's own limit; the engine runs min(this, settings) tables at once, and the
+    # gate holds every query of this identity to the settings' limit.
+    assert backend.max_parallel == 5
     # A second backend on the same client (same identity) shares the limit.
     twin = LogAnalyticsBackend(client, WORKSPACE_ID, settings=settings)
     assert twin.gate is backend.gate

@@ -23,10 +23,10 @@ from fakes.log_analytics import (
 )
 from kusto.language_service import shared_service, usage_table
 
-from lookup.backends.la_queries import portal_link, query_from_portal_link, report_chart_queries
 from lookup.backends.local import LocalBackend
 from lookup.backends.log_analytics import LogAnalyticsBackend, RetrySchedule, query_printer
 from lookup.demo import WORKSPACE_ID, DemoScenario, build_demo_workspace
+from lookup.drilldown import portal_link, query_from_portal_link
 from lookup.engine import run_lookup
 from lookup.models import Anomaly
 from lookup.render import render
@@ -238,7 +238,7 @@ def test_no_batch_api(path: Path) -> None:
 
 def test_chart_and_drilldown_queries_of_the_report_bind(world: World, clean_run: Run) -> None:
     report = clean_run.report
-    charts = report_chart_queries(report, threshold=1.5)
+    charts = report.charts
     assert sorted(charts) == sorted({a.table for a in report.anomalies})
     service = shared_service()
     service.set_tables(

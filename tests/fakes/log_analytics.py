@@ -39,7 +39,7 @@ from azure.core.credentials import AccessToken
 
 from fakes.kql_engine import install_escape_fix, run
 from fakes.tls import serve_https
-from lookup.backends.la_queries import normalise_type
+from lookup.tables import normalize_kql_type
 from lookup.tables import load_bundled_schema
 
 _PATH = re.compile(r"^/v1/workspaces/(?P<workspace>[^/]+)/query$")
@@ -157,7 +157,7 @@ class FakeWorkspace:
                 )
             for column in load_bundled_schema(name) or ():
                 if column.name not in columns:
-                    duck = _KQL_TO_DUCKDB.get(normalise_type(column.kql_type), "VARCHAR")
+                    duck = _KQL_TO_DUCKDB.get(normalize_kql_type(column.kql_type), "VARCHAR")
                     col = '"' + column.name.replace('"', '""') + '"'
                     self._con.execute(f"ALTER TABLE base.{quoted} ADD COLUMN {col} {duck}")
             if name not in self.tables:

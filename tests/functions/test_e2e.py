@@ -33,7 +33,7 @@ from function_support import (
     runtime_with,
 )
 
-from lookup.backends.la_queries import query_from_portal_link
+from lookup.drilldown import query_from_portal_link
 from lookup.errors import SinkError
 from lookup.sentinel.comments import RESPONDER_ROLE, comment_id_for
 from lookup.service import FunctionRuntime, decode_message

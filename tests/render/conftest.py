@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import pytest
 
+from lookup.drilldown import anomaly_chart_queries
 from lookup.models import (
     Anomaly,
     Entity,
@@ -203,6 +204,7 @@ def build_report(spec: ReportSpec) -> Report:
         backend="local",
         generated_at=datetime(2025, 1, 3, 10, 20, 5, tzinfo=UTC),
         version="0.1.0",
+        charts=anomaly_chart_queries(anomalies, spec.entities),
     )
 
 
