@@ -3,7 +3,7 @@
 An automation rule runs the playbook on a new incident; the playbook posts the incident
 trigger body to ``POST /api/incidents``; that answers 202 and queues the work; the queue
 trigger runs the anomaly lookup on the workspace and writes the ranked anomalies as an
-incident comment. The work itself is :class:`lookup.service.FunctionRuntime`.
+incident comment. The work itself is :class:`lookup.functionapp.FunctionRuntime`.
 
 Functions (names matter: the playbook lists the key of ``incidents``):
 
@@ -26,8 +26,8 @@ from typing import Any
 
 import azure.functions as func
 
+from lookup.functionapp import FunctionRuntime, function_timeout_of
 from lookup.observability import quiet_sdk_loggers
-from lookup.service import FunctionRuntime, function_timeout_of
 
 #: The work queue and its poison queue, named by the ANOMALY_LOOKUP_QUEUE_NAME app setting.
 QUEUE_NAME = "%ANOMALY_LOOKUP_QUEUE_NAME%"

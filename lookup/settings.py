@@ -1,9 +1,12 @@
-"""One settings object for every entry point, built from environment variables.
+"""The lookup's settings: what to scan, how to score, how long to try. From the environment.
 
-The function app builds it once at start-up with :meth:`Settings.from_env` (so a bad app
-setting fails loudly at deployment time, not on the first incident); the CLI builds it the
-same way and then overrides fields from its options. :meth:`Settings.echo` is what the
-report footer and the incident comment show, so an analyst can see how a lookup was run.
+:class:`Settings` holds the tunables of one lookup, whatever runs it. The CLI builds it with
+:meth:`Settings.from_env` and then overrides fields from its options; the function app
+builds it once at start-up inside its deployment settings
+(:class:`lookup.functionapp.settings.AppSettings`: workspace, endpoints, queue, identity),
+so a bad app setting fails loudly at deployment time, not on the first incident.
+:meth:`Settings.echo` is what the report footer and the incident comment show, so an
+analyst can see how a lookup was run.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from lookup.errors import SettingsError
-from lookup.windows import ALIGNMENTS
+from lookup.models import BIN_ALIGNMENTS, BinAlignment, StepChoice
 
 ENV_PREFIX = "ANOMALY_LOOKUP_"
 
@@ -35,21 +38,28 @@ ENV_MAX_ANOMALIES = "ANOMALY_LOOKUP_MAX_ANOMALIES"
 ENV_TIME_BUDGET_SECONDS = "ANOMALY_LOOKUP_TIME_BUDGET_SECONDS"
 ENV_QUERY_TIMEOUT_SECONDS = "ANOMALY_LOOKUP_QUERY_TIMEOUT_SECONDS"
 ENV_MAX_CONCURRENT_QUERIES = "ANOMALY_LOOKUP_MAX_CONCURRENT_QUERIES"
-ENV_WORKSPACE_ID = "ANOMALY_LOOKUP_WORKSPACE_ID"
-ENV_LOGS_ENDPOINT = "ANOMALY_LOOKUP_LOGS_ENDPOINT"
-ENV_ARM_ENDPOINT = "ANOMALY_LOOKUP_ARM_ENDPOINT"
-ENV_SENTINEL_API_VERSION = "ANOMALY_LOOKUP_SENTINEL_API_VERSION"
-ENV_QUEUE_NAME = "ANOMALY_LOOKUP_QUEUE_NAME"
-ENV_MANAGED_IDENTITY_CLIENT_ID = "AZURE_CLIENT_ID"
 
 _STEPS = {"auto": None, "1d": timedelta(days=1), "1h": timedelta(hours=1)}
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+
+def is_guid(text: str) -> bool:
+    """Whether ``text`` is a GUID (``8-4-4-4-12`` hex digits), nothing before or after.
+
+    ``fullmatch``, not ``match`` with ``$``: ``$`` also matches before a trailing newline.
+    """
+    return _GUID.fullmatch(text) is not None
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Every tunable of the lookup, with the defaults the README documents."""
+    """Every tunable of the lookup, with the defaults the README documents.
+
+    Where the lookup runs and as whom (workspace, endpoints, identity) is not here: the CLI
+    takes it from its options, the function app from
+    :class:`lookup.functionapp.settings.AppSettings`.
+    """
 
     #: Tables to scan; empty means "every table with data in the window".
     tables: tuple[str, ...] = ()
@@ -58,11 +68,11 @@ class Settings:
     #: History before the test bin for hourly series (entities first seen recently).
     hourly_lookback_hours: int = 72
     #: ``auto`` picks hourly bins for entities first seen less than ``new_entity_days`` ago.
-    step: str = "auto"
+    step: StepChoice = "auto"
     new_entity_days: float = 3.0
     #: ``alert``: bins end at the alert (full-length test bin); ``calendar``: Kusto ``bin()``
     #: alignment, the test bin being the calendar day/hour holding the alert.
-    bin_alignment: str = "alert"
+    bin_alignment: BinAlignment = "alert"
     #: Score threshold of ``series_decompose_anomalies`` (Kusto's default, the notebook's).
     threshold: float = 1.5
     #: The notebook's noise guard: a series with this many flagged points or more is noise.
@@ -79,13 +89,6 @@ class Settings:
     query_timeout_seconds: int = 180
     #: Queries in flight at once (Log Analytics allows 5 per identity).
     max_concurrent_queries: int = 4
-    #: Default Log Analytics workspace (customer id) when a payload has none.
-    workspace_id: str | None = None
-    logs_endpoint: str = "https://api.loganalytics.io"
-    arm_endpoint: str = "https://management.azure.com"
-    sentinel_api_version: str = "2025-09-01"
-    queue_name: str = "incident-lookups"
-    managed_identity_client_id: str | None = None
 
     def __post_init__(self) -> None:
         self.validate()
@@ -105,7 +108,7 @@ class Settings:
         if self.step not in _STEPS:
             raise SettingsError(ENV_STEP, f"{self.step!r} is not one of {', '.join(_STEPS)}")
         _check_range(ENV_NEW_ENTITY_DAYS, self.new_entity_days, 0, 30)
-        if self.bin_alignment not in ALIGNMENTS:
+        if self.bin_alignment not in BIN_ALIGNMENTS:
             raise SettingsError(
                 ENV_BIN_ALIGNMENT, f"{self.bin_alignment!r} is not alert or calendar"
             )
@@ -117,22 +120,6 @@ class Settings:
         _check_range(ENV_TIME_BUDGET_SECONDS, self.time_budget_seconds, 5, 3600)
         _check_range(ENV_QUERY_TIMEOUT_SECONDS, self.query_timeout_seconds, 10, 600)
         _check_range(ENV_MAX_CONCURRENT_QUERIES, self.max_concurrent_queries, 1, 5)
-        if self.workspace_id is not None and not _GUID.match(self.workspace_id):
-            raise SettingsError(ENV_WORKSPACE_ID, "must be a workspace (customer) id GUID")
-        for name, url in (
-            (ENV_LOGS_ENDPOINT, self.logs_endpoint),
-            (ENV_ARM_ENDPOINT, self.arm_endpoint),
-        ):
-            if not url.startswith("https://"):
-                raise SettingsError(name, "must be an https:// URL")
-        if not re.match(r"^\d{4}-\d{2}-\d{2}(-preview)?$", self.sentinel_api_version):
-            raise SettingsError(ENV_SENTINEL_API_VERSION, "must look like 2025-09-01")
-        if not re.match(r"^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$", self.queue_name):
-            raise SettingsError(ENV_QUEUE_NAME, "is not a valid Storage queue name")
-        if self.managed_identity_client_id is not None and not _GUID.match(
-            self.managed_identity_client_id
-        ):
-            raise SettingsError(ENV_MANAGED_IDENTITY_CLIENT_ID, "must be a client id GUID")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -209,10 +196,4 @@ _ENV_FIELDS: tuple[tuple[str, str, Any], ...] = (
     (ENV_TIME_BUDGET_SECONDS, "time_budget_seconds", float),
     (ENV_QUERY_TIMEOUT_SECONDS, "query_timeout_seconds", _parse_int),
     (ENV_MAX_CONCURRENT_QUERIES, "max_concurrent_queries", _parse_int),
-    (ENV_WORKSPACE_ID, "workspace_id", str),
-    (ENV_LOGS_ENDPOINT, "logs_endpoint", str),
-    (ENV_ARM_ENDPOINT, "arm_endpoint", str),
-    (ENV_SENTINEL_API_VERSION, "sentinel_api_version", str),
-    (ENV_QUEUE_NAME, "queue_name", str),
-    (ENV_MANAGED_IDENTITY_CLIENT_ID, "managed_identity_client_id", str),
 )

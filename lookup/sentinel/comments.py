@@ -144,7 +144,7 @@ def _checked(field: str, value: str, pattern: re.Pattern[str]) -> None:
             "ARM id with its subscription, resource group and workspace)",
         )
     if not pattern.match(value) or set(value) <= {"."}:
-        raise PayloadError(field, f"not a valid Azure resource name: {value[:80]!r}")
+        raise PayloadError(field, f"not a valid Azure resource name: {value[:80]!r}", value=value)
 
 
 def comment_id_for(ref: IncidentRef) -> str:

@@ -10,7 +10,7 @@ from fakes.arm import FakeArm
 from fakes.arm import serve as serve_arm
 
 import function_app
-from lookup.service import FunctionRuntime
+from lookup.functionapp import FunctionRuntime
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 The functions are called as the Python worker calls them: ``get_user_function()`` of the
 functions ``function_app.app`` registers, with ``azure.functions`` request, message and
-event objects. The runtime behind them (:class:`lookup.service.FunctionRuntime`) is
+event objects. The runtime behind them (:class:`lookup.functionapp.FunctionRuntime`) is
 replaced per test with one whose clients talk to local HTTPS fakes of ARM and Log
 Analytics, through the real Azure SDK clients.
 """
@@ -21,9 +21,9 @@ import numpy as np
 from fakes.arm import FakeArm, RecordingTransport
 from fakes.log_analytics import FakeCredential
 
+from lookup.functionapp import AzureServices, FunctionRuntime, Services
+from lookup.functionapp.settings import AppSettings
 from lookup.sentinel.comments import IncidentRef
-from lookup.service import AzureServices, FunctionRuntime, Services
-from lookup.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "payloads"
 
@@ -83,7 +83,7 @@ def get(path: str) -> func.HttpRequest:
 class NoServices:
     """Services that fail the test if anything asks for a client."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: AppSettings) -> None:
         self.settings = settings
 
     def backend(self, workspace_id: str) -> Any:
@@ -93,10 +93,10 @@ class NoServices:
         raise AssertionError("no Sentinel client may be built here")
 
 
-def offline_runtime(settings: Settings | None = None) -> FunctionRuntime:
+def offline_runtime(settings: AppSettings | None = None) -> FunctionRuntime:
     """A runtime whose triggers may not touch Azure (the HTTP and Event Grid paths)."""
     return FunctionRuntime(
-        settings or Settings(),
+        settings or AppSettings(),
         services_factory=NoServices,
         clock=lambda: datetime(2026, 11, 19, 14, 36, tzinfo=UTC),
     )
@@ -105,12 +105,12 @@ def offline_runtime(settings: Settings | None = None) -> FunctionRuntime:
 # -- the fake ARM endpoint ------------------------------------------------------------------
 
 
-def fake_settings(arm: FakeArm, logs: Any | None = None, **overrides: Any) -> Settings:
+def fake_settings(arm: FakeArm, logs: Any | None = None, **overrides: Any) -> AppSettings:
     """Settings whose endpoints are the fakes'."""
     endpoints = {"arm_endpoint": arm.endpoint}
     if logs is not None:
         endpoints["logs_endpoint"] = logs.endpoint
-    return Settings(**{**endpoints, **overrides})
+    return AppSettings(**{**endpoints, **overrides})
 
 
 @dataclass
@@ -122,7 +122,7 @@ class Clients:
 
 
 def fake_services(
-    settings: Settings,
+    settings: AppSettings,
     arm: FakeArm,
     *,
     logs: Any | None = None,
@@ -144,7 +144,7 @@ def fake_services(
     return Clients(transport, services)
 
 
-def runtime_with(settings: Settings, services: Services) -> FunctionRuntime:
+def runtime_with(settings: AppSettings, services: Services) -> FunctionRuntime:
     return FunctionRuntime(
         settings,
         services_factory=lambda _settings: services,

@@ -16,8 +16,9 @@ import pytest
 from azure.functions import meta
 
 from lookup import settings as settings_module
-from lookup.service import MAX_DEQUEUE_COUNT
-from lookup.settings import Settings
+from lookup.functionapp import MAX_DEQUEUE_COUNT
+from lookup.functionapp import settings as app_settings_module
+from lookup.functionapp.settings import AppSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -157,10 +158,13 @@ def test_example_settings_are_valid_and_real_ones_are_ignored() -> None:
     example = json.loads((REPO_ROOT / "local.settings.example.json").read_text(encoding="utf-8"))
     values = example["Values"]
     assert values["FUNCTIONS_WORKER_RUNTIME"] == "python"
-    settings = Settings.from_env(values)
-    assert settings == Settings()
+    settings = AppSettings.from_env(values)
+    assert settings == AppSettings()
     names = {
-        v for k, v in vars(settings_module).items() if k.startswith("ENV_") and k != "ENV_PREFIX"
+        v
+        for module in (settings_module, app_settings_module)
+        for k, v in vars(module).items()
+        if k.startswith("ENV_") and k != "ENV_PREFIX"
     }
     assert names <= set(values), "every setting is in the example, at its default"
     ignored = subprocess.run(

@@ -35,8 +35,8 @@ from function_support import (
 
 from lookup.drilldown import query_from_portal_link
 from lookup.errors import SinkError
+from lookup.functionapp import FunctionRuntime, decode_message
 from lookup.sentinel.comments import RESPONDER_ROLE, comment_id_for
-from lookup.service import FunctionRuntime, decode_message
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from function_support import get
 
 import function_app
 from lookup import __version__
-from lookup.service import FunctionRuntime, function_timeout_of
+from lookup.functionapp import FunctionRuntime, function_timeout_of
 
 STORAGE = {"AzureWebJobsStorage__queueServiceUri": "https://st.queue.core.windows.net/"}
 GOOD = {

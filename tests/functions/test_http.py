@@ -22,8 +22,8 @@ from function_support import (
 )
 
 from lookup.errors import SettingsError
-from lookup.service import MAX_BODY_BYTES, MESSAGE_SCHEMA, FunctionRuntime, decode_message
-from lookup.settings import Settings
+from lookup.functionapp import MAX_BODY_BYTES, MESSAGE_SCHEMA, FunctionRuntime, decode_message
+from lookup.functionapp.settings import AppSettings
 
 DEFAULT_WORKSPACE = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 IP_HOST_WS = "1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9"
@@ -76,7 +76,7 @@ SHAPES: list[tuple[str, Any, str | None, str | None, int | None]] = [
 
 @pytest.fixture
 def runtime(install: Callable[[FunctionRuntime], FunctionRuntime]) -> FunctionRuntime:
-    return install(offline_runtime(Settings(workspace_id=DEFAULT_WORKSPACE)))
+    return install(offline_runtime(AppSettings(workspace_id=DEFAULT_WORKSPACE)))
 
 
 def _call(functions: dict[str, Any], body: object, *, raw: bool = False) -> tuple[Any, Capture]:
@@ -250,18 +250,24 @@ def test_wrapped_payload_errors_name_the_path_as_posted(
     assert out.values == []
     response, out = _call(functions, {"body": _with(["workspaceId"], "not-a-guid")})
     assert json.loads(response.get_body())["error"]["field"] == "body.workspaceId"
+    # ARM names are checked after parsing too; the error carries the value, found as posted.
+    bad_name = _with(["workspaceInfo", "WorkspaceName"], "law/../../x")
+    response, out = _call(functions, {"body": bad_name})
+    error = json.loads(response.get_body())["error"]
+    assert error["field"] == "body.workspaceInfo.WorkspaceName"
+    assert out.values == []
 
 
 def test_missing_workspace_is_400_unless_a_default_is_configured(
     functions: dict[str, Any], install: Callable[[FunctionRuntime], FunctionRuntime]
 ) -> None:
-    install(offline_runtime(Settings()))
+    install(offline_runtime(AppSettings()))
     response, out = _call(functions, load("rest_incident.json"))
     error = json.loads(response.get_body())["error"]
     assert (response.status_code, error["field"]) == (400, "workspaceId")
     assert "ANOMALY_LOOKUP_WORKSPACE_ID" in error["message"]
     assert out.values == []
-    install(offline_runtime(Settings(workspace_id=DEFAULT_WORKSPACE)))
+    install(offline_runtime(AppSettings(workspace_id=DEFAULT_WORKSPACE)))
     response, out = _call(functions, load("rest_incident.json"))
     assert response.status_code == 202
     assert decode_message(out.values[0]).workspace_id == DEFAULT_WORKSPACE

@@ -13,22 +13,22 @@ import pytest
 from function_support import WORKSPACE_ID, incident_payload, load
 
 from lookup.errors import PayloadError
-from lookup.models import Entity, EntityKind, Incident, SkippedEntity, WorkspaceRef
-from lookup.service import (
+from lookup.functionapp import (
     MAX_MESSAGE_BYTES,
     WorkItem,
     accept_payload,
     decode_message,
     encode_message,
 )
-from lookup.settings import Settings
+from lookup.functionapp.settings import AppSettings
+from lookup.models import Entity, EntityKind, Incident, SkippedEntity, WorkspaceRef
 
 RECEIVED = datetime(2026, 11, 19, 14, 36, 1, 250000, tzinfo=UTC)
 
 
 def item_of(payload: object, **settings: Any) -> WorkItem:
     return accept_payload(
-        payload, Settings(**settings), source="http", tracking_id="t-1", now=RECEIVED
+        payload, AppSettings(**settings), source="http", tracking_id="t-1", now=RECEIVED
     )
 
 

@@ -22,8 +22,8 @@ from function_support import (
     runtime_with,
 )
 
+from lookup.functionapp import MAX_DEQUEUE_COUNT, FunctionRuntime, decode_message
 from lookup.sentinel.comments import comment_id_for
-from lookup.service import MAX_DEQUEUE_COUNT, FunctionRuntime, decode_message
 
 
 @pytest.fixture

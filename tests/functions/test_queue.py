@@ -28,8 +28,8 @@ from function_support import (
 
 from lookup.backends.local import LocalBackend
 from lookup.errors import PayloadError, SettingsError, SinkError
+from lookup.functionapp import FunctionRuntime
 from lookup.sentinel.comments import RESPONDER_ROLE, comment_id_for
-from lookup.service import FunctionRuntime
 
 COMMENT_PATH = (
     f"/subscriptions/{INCIDENT_REF.subscription_id}/resourceGroups/{INCIDENT_REF.resource_group}"

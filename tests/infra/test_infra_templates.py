@@ -315,9 +315,9 @@ def test_storage_account_is_identity_only(templates: dict[str, Template]) -> Non
 
 
 def test_queue_name_default_matches_the_code(main_template: Template) -> None:
-    from lookup.settings import Settings
+    from lookup.functionapp.settings import AppSettings
 
-    assert main_template.param_default("queueName") == Settings().queue_name
+    assert main_template.param_default("queueName") == AppSettings().queue_name
     _, config = module_using(main_template, "storage/storage.bicep")
     assert config["params"]["queueName"] == "queueName"
     _, app = module_using(main_template, "app/function-app.bicep")
@@ -613,7 +613,7 @@ def test_tunable_defaults_are_valid_and_equal_the_code_defaults(
     templates: dict[str, Template],
     main_template: Template,
 ) -> None:
-    from lookup.settings import Settings
+    from lookup.functionapp.settings import AppSettings
 
     app = templates["app/function-app.bicep"]
     settings = app_settings(templates)
@@ -627,8 +627,8 @@ def test_tunable_defaults_are_valid_and_equal_the_code_defaults(
         assert module["params"][app_param] == main_param
         default = main_template.param_default(main_param)
         env[name] = str(default)
-    deployed = Settings.from_env(env)
-    assert deployed == Settings()
+    deployed = AppSettings.from_env(env)
+    assert deployed == AppSettings()
 
 
 # ------------------------------------------------------------------------------ secrets

@@ -30,6 +30,7 @@ from fakes.arm import (
 from fakes.log_analytics import FakeCredential
 
 from lookup.errors import PayloadError, SinkError
+from lookup.functionapp import AppSettings, comment_links
 from lookup.models import Anomaly, Entity, EntityKind, Incident, TableResult, Window
 from lookup.render import render_comment_html
 from lookup.report import EntityReport, Report, Stats
@@ -42,7 +43,6 @@ from lookup.sentinel.comments import (
     comment_id_for,
 )
 from lookup.sentinel.payload import parse_incident
-from lookup.service import comment_links
 from lookup.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "payloads"
@@ -392,7 +392,7 @@ def _big_report(anomalies: int) -> Report:
 
 def test_a_huge_report_is_written_as_valid_html_under_the_limit(arm: FakeArm) -> None:
     report = _big_report(500)
-    links = comment_links(report, REF, Settings())
+    links = comment_links(report, REF, AppSettings())
     assert len(links) == 25
     message = render_comment_html(report, links=links)
     sentinel, _ = client_for(arm)

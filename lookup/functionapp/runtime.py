@@ -1,0 +1,297 @@
+"""The runtime the triggers call: settings, clients and one entry point per trigger.
+
+``function_app.py`` only adapts the Functions runtime's types (``HttpRequest``,
+``QueueMessage``, ``EventGridEvent``) to :class:`FunctionRuntime`, which does the rest:
+
+* :meth:`FunctionRuntime.submit` (HTTP ``POST /api/incidents``): size check, parse, find the
+  comment target and the Log Analytics workspace, and build the queue message. No network
+  call: the answer (202 or 400) is immediate.
+* :meth:`FunctionRuntime.submit_event` (Event Grid): the same, for one event.
+* :meth:`FunctionRuntime.process_message` (queue trigger): decode the message and run the
+  work item (:func:`lookup.functionapp.worker.run_work_item`).
+* :meth:`FunctionRuntime.handle_poison` (poison-queue trigger): log the incident at ERROR
+  and, when the incident has no enrichment comment yet, leave a short failure note in its
+  place.
+* :meth:`FunctionRuntime.health` (``GET /api/health``): version and configuration problems,
+  without secrets (:mod:`lookup.functionapp.health`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from lookup.errors import PayloadError, SettingsError, SinkError
+from lookup.functionapp.clients import AzureServices, Services
+from lookup.functionapp.health import HealthReport, health
+from lookup.functionapp.messages import WorkItem, accept_payload, decode_message, encode_message
+from lookup.functionapp.settings import AppSettings
+from lookup.functionapp.worker import LookupOutcome, failure_note, run_work_item
+from lookup.observability import log_event, timed_step
+
+log = logging.getLogger(__name__)
+
+#: Largest request body accepted by ``POST /api/incidents``. A trigger body of an incident
+#: with 150 alerts (Sentinel's maximum) and their query texts stays well below it.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+#: ``host.json`` ``extensions.queues.maxDequeueCount``: tries before the poison queue.
+MAX_DEQUEUE_COUNT = 5
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The HTTP answer to a posted incident, and the queue message when it was accepted."""
+
+    status: int
+    body: dict[str, Any]
+    message: str | None = None
+
+
+@dataclass
+class FunctionRuntime:
+    """Settings, clients and the work of every trigger (see the module docstring)."""
+
+    #: The validated settings, or why they are invalid (the health endpoint shows it; the
+    #: work functions raise it).
+    settings_or_error: AppSettings | SettingsError
+    services_factory: Callable[[AppSettings], Services] = AzureServices
+    max_dequeue_count: int = MAX_DEQUEUE_COUNT
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    _services: Services | None = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> FunctionRuntime:
+        """Read and validate the settings once (at import of the function app)."""
+        try:
+            settings: AppSettings | SettingsError = AppSettings.from_env(environ)
+        except SettingsError as exc:
+            log_event(log, logging.ERROR, "invalid setting", setting=exc.name, reason=exc.message)
+            settings = exc
+        return cls(settings)
+
+    @property
+    def settings(self) -> AppSettings:
+        """The settings; raises the :class:`SettingsError` found at start-up, if any."""
+        if isinstance(self.settings_or_error, SettingsError):
+            raise self.settings_or_error
+        return self.settings_or_error
+
+    @property
+    def services(self) -> Services:
+        """The clients, built on first use."""
+        with self._lock:
+            if self._services is None:
+                self._services = self.services_factory(self.settings)
+            return self._services
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    def submit(self, body: bytes, *, source: str = "http") -> Submission:
+        """Validate a posted incident: 202 with a tracking id and a message, or 400/500."""
+        started = time.monotonic()
+        if len(body) > MAX_BODY_BYTES:
+            log_event(log, logging.WARNING, "incident rejected", field="$", bytes=len(body))
+            return Submission(
+                400,
+                _error(
+                    "payload_too_large",
+                    "$",
+                    f"the body has {len(body):,} bytes; at most {MAX_BODY_BYTES:,} are accepted",
+                ),
+            )
+        try:
+            settings = self.settings
+        except SettingsError as exc:
+            return Submission(500, _error("misconfigured", exc.name, exc.message))
+        try:
+            item = accept_payload(body, settings, source=source, now=self.clock())
+            message = encode_message(item)
+        except PayloadError as exc:
+            log_event(
+                log, logging.WARNING, "incident rejected", field=exc.field, reason=exc.message
+            )
+            return Submission(400, _error("bad_payload", exc.field, exc.message))
+        log_event(
+            log,
+            logging.INFO,
+            "incident accepted",
+            tracking_id=item.tracking_id,
+            incident=item.target.arm_id,
+            number=item.incident.number,
+            source=source,
+            entities=len(item.incident.entities) if item.has_entities else None,
+            message_bytes=len(message.encode("utf-8")),
+            seconds=round(time.monotonic() - started, 3),
+        )
+        return Submission(202, _accepted(item), message)
+
+    # -- Event Grid --------------------------------------------------------------------------
+
+    def submit_event(self, envelope: Mapping[str, Any]) -> str | None:
+        """The queue message for an event, or ``None`` (logged at ERROR) for a bad event.
+
+        A malformed event is not raised: Event Grid would redeliver it for a day, and no
+        redelivery can fix it.
+
+        Raises:
+            SettingsError: the settings are invalid.
+        """
+        settings = self.settings
+        event_id = envelope.get("id")
+        try:
+            item = accept_payload(dict(envelope), settings, source="eventgrid", now=self.clock())
+            message = encode_message(item)
+        except PayloadError as exc:
+            log_event(
+                log,
+                logging.ERROR,
+                "event rejected",
+                event_id=str(event_id),
+                field=exc.field,
+                reason=exc.message,
+            )
+            return None
+        log_event(
+            log,
+            logging.INFO,
+            "incident accepted",
+            tracking_id=item.tracking_id,
+            incident=item.target.arm_id,
+            source="eventgrid",
+            event_id=str(event_id),
+        )
+        return message
+
+    # -- queue ---------------------------------------------------------------------------------
+
+    def process_message(
+        self, body: bytes | str, *, message_id: str | None = None, dequeue_count: int | None = None
+    ) -> LookupOutcome:
+        """Run the lookup of one queue message and write the comment.
+
+        Raises (so the queue retries, then moves the message to the poison queue):
+            SettingsError: the settings are invalid.
+            PayloadError: the message is not ours.
+            SinkError, WorkspaceError, AnomalyLookupError: the work failed.
+        """
+        settings = self.settings
+        try:
+            item = decode_message(body)
+        except PayloadError as exc:
+            log_event(
+                log,
+                logging.ERROR,
+                "queue message unreadable",
+                message_id=message_id,
+                field=exc.field,
+                reason=exc.message,
+            )
+            raise
+        with timed_step(
+            log,
+            "incident processed",
+            tracking_id=item.tracking_id,
+            incident=item.target.arm_id,
+            number=item.incident.number,
+            dequeue_count=dequeue_count,
+        ) as step:
+            outcome = run_work_item(item, settings, self.services)
+            step.update(anomalies=len(outcome.report.anomalies), comment=outcome.write.status)
+        return outcome
+
+    def handle_poison(
+        self, body: bytes | str, *, message_id: str | None = None, dequeue_count: int | None = None
+    ) -> bool:
+        """Log a message that failed every try; leave a failure note if there is no comment.
+
+        Never raises: the failure is already final, and a poison message that fails again
+        would only be moved to yet another queue. Returns whether a note was written.
+        """
+        try:
+            item = decode_message(body)
+        except PayloadError as exc:
+            log_event(
+                log,
+                logging.ERROR,
+                "lookup failed for good",
+                message_id=message_id,
+                reason=f"unreadable message: {exc}",
+            )
+            return False
+        log_event(
+            log,
+            logging.ERROR,
+            "lookup failed for good",
+            tracking_id=item.tracking_id,
+            incident=item.target.arm_id,
+            number=item.incident.number,
+            message_id=message_id,
+            attempts=self.max_dequeue_count,
+        )
+        return self._leave_failure_note(item)
+
+    def _leave_failure_note(self, item: WorkItem) -> bool:
+        """Write the failure note unless the incident already has its enrichment comment."""
+        try:
+            sentinel = self.services.incidents(item.target.subscription_id)
+            if sentinel.comment_exists(item.target):
+                # An earlier run's enrichment is worth more than a failure note.
+                log_event(
+                    log,
+                    logging.INFO,
+                    "failure note skipped",
+                    tracking_id=item.tracking_id,
+                    reason="the incident already has an enrichment comment",
+                )
+                return False
+            sentinel.write_comment(item.target, failure_note(item, self.max_dequeue_count))
+        except (SinkError, SettingsError) as exc:
+            log_event(
+                log,
+                logging.ERROR,
+                "failure note not written",
+                tracking_id=item.tracking_id,
+                incident=item.target.arm_id,
+                reason=str(exc),
+            )
+            return False
+        log_event(log, logging.INFO, "failure note written", tracking_id=item.tracking_id)
+        return True
+
+    # -- health ----------------------------------------------------------------------------------
+
+    def health(
+        self, environ: Mapping[str, str], *, function_timeout: timedelta | None = None
+    ) -> HealthReport:
+        """Version, configuration and problems; never a secret (keys, connection strings).
+
+        ``function_timeout`` is ``host.json``'s ``functionTimeout``: a time budget that
+        cannot finish within it is a problem.
+        """
+        return health(self.settings_or_error, environ, function_timeout=function_timeout)
+
+
+def _accepted(item: WorkItem) -> dict[str, Any]:
+    """The body of the 202 answer."""
+    return {
+        "status": "accepted",
+        "trackingId": item.tracking_id,
+        "incident": {
+            "id": item.target.arm_id,
+            "number": item.incident.number,
+            "commentId": item.comment_id,
+        },
+        "workspaceId": item.workspace_id,
+        "entities": len(item.incident.entities) if item.has_entities else None,
+        "entitiesFrom": "payload" if item.has_entities else "list-entities API",
+    }
+
+
+def _error(code: str, field_name: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "field": field_name, "message": message}}
