@@ -14,7 +14,7 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -198,20 +198,18 @@ def _run(args: argparse.Namespace) -> int:
     def on_progress(event: Progress) -> None:
         bar.update(event.done, event.total, event.table)
 
-    try:
-        report = run_lookup(
-            payload,
-            backend,
-            settings=settings,
-            at=args.at,
-            entities=entities,
-            progress=on_progress,
-        )
-    finally:
-        bar.close()
-        close = getattr(backend, "close", None)
-        if callable(close):
-            close()
+    with backend:
+        try:
+            report = run_lookup(
+                payload,
+                backend,
+                settings=settings,
+                at=args.at,
+                entities=entities,
+                progress=on_progress,
+            )
+        finally:
+            bar.close()
     if not args.log_analytics:
         _show_local_queries(backend, args.show_queries)
     _emit(render(report, args.format), args.output)

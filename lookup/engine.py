@@ -301,13 +301,8 @@ class LookupEngine:
         scan_start: datetime,
         scan_end: datetime,
     ) -> _TableOutcome:
-        settings = self.settings
         entities = incident.entities
-        probes: list[EntityProbe] = []
-        for index, entity in enumerate(entities):
-            columns = entity_columns(entity.kind, table, schema)
-            if columns:
-                probes.append(EntityProbe(EntityIndex(index), entity.identifiers, tuple(columns)))
+        probes = _probes(entities, table, schema)
         if not probes:
             kinds = sorted({str(e.kind) for e in entities})
             return _TableOutcome(
@@ -325,17 +320,7 @@ class LookupEngine:
             return _TableOutcome(
                 TableResult(table, "no_match", error="no rows in the analysis window", row_count=0)
             )
-        matched_columns: dict[EntityIndex, list[str]] = defaultdict(list)
-        first_seen: dict[EntityIndex, datetime] = {}
-        for hit in profile.hits:
-            if hit.hits <= 0:
-                continue
-            index = hit.entity
-            matched_columns[index].append(hit.column)
-            if hit.first_seen is not None and (
-                index not in first_seen or hit.first_seen < first_seen[index]
-            ):
-                first_seen[index] = hit.first_seen
+        matched_columns, first_seen = _matches(profile)
         entity_column_map = {
             entities[i].value: tuple(cols) for i, cols in sorted(matched_columns.items())
         }
@@ -351,15 +336,7 @@ class LookupEngine:
             )
         categorical = self._categorical(profile, candidates)
         windows = {
-            index: choose_window(
-                incident.alert_time,
-                first_seen.get(index),
-                forced_step=settings.forced_step,
-                lookback_days=settings.lookback_days,
-                hourly_lookback_hours=settings.hourly_lookback_hours,
-                new_entity_days=settings.new_entity_days,
-                alignment=settings.bin_alignment,
-            )
+            index: self._window(incident.alert_time, first_seen.get(index))
             for index in matched_columns
         }
         groups = tuple(
@@ -388,6 +365,19 @@ class LookupEngine:
             series_scored=series_scored,
         )
         return _TableOutcome(result, candidates_out, first_seen, windows)
+
+    def _window(self, alert_time: datetime, first_seen: datetime | None) -> Window:
+        """The series window of an entity first seen at ``first_seen`` in a table."""
+        settings = self.settings
+        return choose_window(
+            alert_time,
+            first_seen,
+            forced_step=settings.forced_step,
+            lookback_days=settings.lookback_days,
+            hourly_lookback_hours=settings.hourly_lookback_hours,
+            new_entity_days=settings.new_entity_days,
+            alignment=settings.bin_alignment,
+        )
 
     def _categorical(self, profile: TableProfile, candidates: Sequence[str]) -> tuple[str, ...]:
         """The notebook's categorical heuristic, over the baseline window."""
@@ -476,3 +466,33 @@ class LookupEngine:
                 )
                 out.append(Candidate(entity_index, anomaly))
         return out, scored
+
+
+def _probes(
+    entities: Sequence[Entity], table: str, schema: Sequence[ColumnInfo]
+) -> list[EntityProbe]:
+    """One probe per entity that some column of the table can hold."""
+    probes = []
+    for index, entity in enumerate(entities):
+        columns = entity_columns(entity.kind, table, schema)
+        if columns:
+            probes.append(EntityProbe(EntityIndex(index), entity.identifiers, tuple(columns)))
+    return probes
+
+
+def _matches(
+    profile: TableProfile,
+) -> tuple[dict[EntityIndex, list[str]], dict[EntityIndex, datetime]]:
+    """Per entity: the columns it was found in, and when it was first seen in the table."""
+    matched_columns: dict[EntityIndex, list[str]] = defaultdict(list)
+    first_seen: dict[EntityIndex, datetime] = {}
+    for hit in profile.hits:
+        if hit.hits <= 0:
+            continue
+        index = hit.entity
+        matched_columns[index].append(hit.column)
+        if hit.first_seen is not None and (
+            index not in first_seen or hit.first_seen < first_seen[index]
+        ):
+            first_seen[index] = hit.first_seen
+    return dict(matched_columns), first_seen

@@ -4,7 +4,7 @@ Pure data and functions, no I/O besides reading the bundled schema files once:
 
 * :func:`load_bundled_schema` / :func:`bundled_tables`: column lists of well-known tables,
   shipped in ``lookup/schemas/`` (from the Azure Monitor table reference; see
-  ``shared/schemas/README.md`` for their provenance).
+  ``tests/fixtures/schemas/README.md`` for their provenance).
 * :data:`ENTITY_COLUMNS`: for each entity kind, the columns of each known table that hold
   it, including dynamic/JSON columns where the entity sits inside a document (for example
   ``AuditLogs.InitiatedBy.user.userPrincipalName``), matched against the column's text.

@@ -346,6 +346,26 @@ class LogAnalyticsBackend(BackendBase):
             raise TableError(table, f"the service answered with an error and no data: {partial}")
         return result, partial
 
+    def _send(self, query: LaQuery, attempt: int) -> tuple[ResultTable, str | None]:
+        """One attempt, while holding a gate slot."""
+        # Measured after the wait for a slot: the server gets what is left, no more.
+        remaining = self._remaining()
+        server_timeout = self.settings.query_timeout_seconds
+        read_timeout = server_timeout + self._read_timeout_slack
+        if remaining is not None:
+            server_timeout = max(1, min(server_timeout, int(remaining)))
+            read_timeout = min(read_timeout, max(0.0, remaining) + self._deadline_grace)
+        self._record(query, attempt)
+        response = self.client.query_workspace(
+            self.workspace_id,
+            query.text,
+            timespan=query.timespan,
+            server_timeout=server_timeout,
+            retry_total=0,
+            read_timeout=read_timeout,
+        )
+        return self._unpack(response)
+
     def _run(self, query: LaQuery) -> tuple[ResultTable, str | None]:
         """Send one query, retrying as the service asks.
 
@@ -370,23 +390,7 @@ class LogAnalyticsBackend(BackendBase):
                 raise BudgetExceededError(f"time budget ran out before {query.label} could start")
             self.gate.acquire(None if remaining is None else remaining - MIN_QUERY_SECONDS)
             try:
-                # Measured after the wait for a slot: the server gets what is left, no more.
-                remaining = self._remaining()
-                server_timeout = self.settings.query_timeout_seconds
-                read_timeout = server_timeout + self._read_timeout_slack
-                if remaining is not None:
-                    server_timeout = max(1, min(server_timeout, int(remaining)))
-                    read_timeout = min(read_timeout, max(0.0, remaining) + self._deadline_grace)
-                self._record(query, attempt)
-                response = self.client.query_workspace(
-                    self.workspace_id,
-                    query.text,
-                    timespan=query.timespan,
-                    server_timeout=server_timeout,
-                    retry_total=0,
-                    read_timeout=read_timeout,
-                )
-                return self._unpack(response)
+                return self._send(query, attempt)
             except HttpResponseError as exc:
                 problem: Exception = exc
                 status: int | None = exc.status_code
