@@ -21,10 +21,8 @@ _TIMESTAMP = re.compile(
 
 def iso(moment: datetime) -> str:
     """ISO 8601 in UTC with a ``Z`` suffix, seconds precision unless finer is needed."""
-    utc = moment.astimezone(UTC)
-    if utc.microsecond:
-        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime: strftime writes year 1 as "1", which no parser reads back.
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def iso_millis(moment: datetime) -> str:
@@ -34,8 +32,7 @@ def iso_millis(moment: datetime) -> str:
     """
     if moment.tzinfo is None:
         raise ValueError("datetimes must be timezone-aware")
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_timestamp(value: str) -> datetime:
