@@ -1,8 +1,14 @@
-// Sentinel anomaly lookup: everything `azd up` provisions.
+// Sentinel anomaly lookup: what the azd deployment provisions. See docs/deploy.md.
 //
-// Creates the app resource group (function app, its identity, storage and monitoring, the
-// playbook) and, in the resource group of the EXISTING Sentinel workspace, the role
-// assignments on that workspace and the automation rule. See docs/deploy.md.
+// Creates the app resource group rg-<environment> and everything in it (function app, its
+// identity, storage and monitoring, the playbook). It deploys NOTHING into the resource group
+// of the existing Sentinel workspace: `azd down` deletes every resource group the deployment's
+// resources are in (Azure/azure-dev#2916), so a module scoped there would put the SOC's
+// workspace group on azd's delete list. The workspace is only read (its customer id). The
+// workspace-side resources (the function's custom role and its assignment, the playbook's
+// Sentinel Reader assignment, the automation rule) are in workspace/workspace.bicep, deployed
+// by the postprovision hook and removed by the predown hook. tests/infra/test_infra_teardown.py
+// derives from this file which groups the deployment writes to.
 //
 //   incident created -> automation rule -> Logic App (Sentinel incident trigger)
 //     -> HTTP POST /api/incidents (function key) -> queue -> lookup -> incident comment
@@ -34,17 +40,6 @@ param sentinelServicePrincipalObjectId string
 
 @description('Optional resource id of an existing Log Analytics workspace for the app telemetry; empty creates a dedicated one.')
 param appInsightsWorkspaceResourceId string = ''
-
-@description('Comma-separated incident severities that start a lookup (High,Medium,Low,Informational); empty = all.')
-param automationRuleSeverities string = ''
-
-@description('Comma-separated analytic rule resource ids whose incidents start a lookup; empty = all rules.')
-param automationRuleAnalyticRuleIds string = ''
-
-@description('Order of the automation rule among the workspace rules (1 runs first).')
-@minValue(1)
-@maxValue(1000)
-param automationRuleOrder int = 100
 
 @description('Maximum instances per function group of the Flex Consumption app.')
 @minValue(40)
@@ -83,9 +78,13 @@ param lookupThreshold string = '1.5'
 @maxValue(500)
 param lookupMaxAnomalies int = 25
 
+// The budget is followed by the queries still in flight (query timeout, 180 s by default)
+// and the comment write (60 s slack in lookup/service.py); all of it must end before
+// host.json's functionTimeout (20 min) or the host kills the run without a comment.
+// 900 + 180 + 60 = 1140 s < 1200 s (tests/infra/test_infra_workspace_role.py checks it).
 @description('ANOMALY_LOOKUP_TIME_BUDGET_SECONDS: wall-clock budget of one incident lookup.')
 @minValue(5)
-@maxValue(3600)
+@maxValue(900)
 param lookupTimeBudgetSeconds int = 600
 
 @description('ANOMALY_LOOKUP_SENTINEL_API_VERSION: Microsoft.SecurityInsights REST API version the function uses.')
@@ -97,6 +96,7 @@ param sentinelApiVersion string = '2025-09-01'
 param queueName string = 'incident-lookups'
 
 // /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<name>
+// Used only to READ the workspace (an `existing` reference), never as a deployment scope.
 var workspaceIdParts = split(sentinelWorkspaceResourceId, '/')
 var workspaceSubscriptionId = workspaceIdParts[2]
 var workspaceResourceGroupName = workspaceIdParts[4]
@@ -108,8 +108,6 @@ var tags = {
 }
 var functionAppName = 'func-anomaly-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
-var severityList = empty(automationRuleSeverities) ? [] : split(replace(automationRuleSeverities, ' ', ''), ',')
-var analyticRuleIdList = empty(automationRuleAnalyticRuleIds) ? [] : split(replace(automationRuleAnalyticRuleIds, ' ', ''), ',')
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: 'rg-${environmentName}'
@@ -220,35 +218,6 @@ module playbookRoles 'rbac/playbook-roles.bicep' = {
   }
 }
 
-module workspaceRoles 'rbac/workspace-roles.bicep' = {
-  name: 'anomaly-lookup-workspace-roles-${resourceToken}'
-  scope: resourceGroup(workspaceSubscriptionId, workspaceResourceGroupName)
-  params: {
-    workspaceName: workspaceName
-    functionPrincipalId: identity.outputs.principalId
-    playbookPrincipalId: playbook.outputs.principalId
-  }
-}
-
-module automationRule 'sentinel/automation-rule.bicep' = {
-  name: 'anomaly-lookup-automation-rule-${resourceToken}'
-  scope: resourceGroup(workspaceSubscriptionId, workspaceResourceGroupName)
-  params: {
-    workspaceName: workspaceName
-    playbookResourceId: playbook.outputs.id
-    displayName: 'Anomaly lookup (${environmentName})'
-    order: automationRuleOrder
-    severities: severityList
-    analyticRuleIds: analyticRuleIdList
-  }
-  // Sentinel must be allowed to run the playbook, and the playbook's connection to read the
-  // workspace, before the rule fires on the next incident.
-  dependsOn: [
-    playbookRoles
-    workspaceRoles
-  ]
-}
-
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = rg.name
@@ -258,7 +227,8 @@ output ANOMALY_LOOKUP_INCIDENTS_URL string = 'https://${functionApp.outputs.defa
 output ANOMALY_LOOKUP_HEALTH_URL string = 'https://${functionApp.outputs.defaultHostName}/api/health'
 output PLAYBOOK_NAME string = playbook.outputs.name
 output PLAYBOOK_RESOURCE_ID string = playbook.outputs.id
-output AUTOMATION_RULE_ID string = automationRule.outputs.id
-output WORKSPACE_ROLE_ASSIGNMENT_IDS string = '${workspaceRoles.outputs.functionRoleAssignmentId},${workspaceRoles.outputs.playbookRoleAssignmentId}'
+// Principal ids (not secrets) for the postprovision hook's workspace-side deployment.
+output FUNCTION_PRINCIPAL_ID string = identity.outputs.principalId
+output PLAYBOOK_PRINCIPAL_ID string = playbook.outputs.principalId
 output FUNCTION_KEY_READER_ASSIGNMENT_ID string = playbookRoles.outputs.functionKeyReaderAssignmentId
 output FUNCTION_KEY_READER_ROLE_ID string = playbookRoles.outputs.functionKeyReaderRoleDefinitionId

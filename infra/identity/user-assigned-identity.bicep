@@ -1,7 +1,8 @@
 // The function app's user-assigned managed identity. The function code authenticates with
 // DefaultAzureCredential, which picks this identity through the AZURE_CLIENT_ID app setting.
 // Its roles are granted in rbac/app-roles.bicep (own storage, own Application Insights) and
-// rbac/workspace-roles.bicep (Microsoft Sentinel Responder on the Sentinel workspace).
+// workspace/workspace.bicep (a custom role on the Sentinel workspace: query it, read incidents
+// and their entities, read and write incident comments; deployed by the postprovision hook).
 
 @description('Name of the user-assigned managed identity.')
 param name string

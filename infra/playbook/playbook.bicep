@@ -13,7 +13,7 @@
 //      history.
 // The Sentinel API connection authenticates with the same managed identity (no user
 // consent, no stored credential); that identity is Microsoft Sentinel Reader on the
-// workspace (rbac/workspace-roles.bicep).
+// workspace (workspace/workspace.bicep, deployed by the postprovision hook).
 
 @description('Name of the Logic App.')
 param name string

@@ -213,6 +213,15 @@ def evaluate(template: Template, node: Any, params: dict[str, Any]) -> Any:
             if node in params:
                 return params[node]
             return evaluate(template, template.param_default(node), params)
+        if "${" in node:
+            # An interpolated string: only ``${name}`` of a parameter or variable is resolved.
+            def substitute(match: re.Match[str]) -> str:
+                name = match.group(1)
+                if name in template.params or name in template.variables:
+                    return str(evaluate(template, name, params))
+                raise UnsupportedExpressionError(match.group(0))
+
+            return re.sub(r"\$\{\s*([A-Za-z_]\w*)\s*\}", substitute, node)
         return node
     if isinstance(node, list):
         return [evaluate(template, item, params) for item in node]
@@ -365,3 +374,111 @@ def unquote(key: str) -> str:
 
 def unquoted_keys(obj: dict[str, Any]) -> dict[str, Any]:
     return {unquote(key): value for key, value in obj.items()}
+
+
+# ------------------------------------------------------- where a deployment writes to
+
+
+@dataclass(frozen=True)
+class Placement:
+    """One module or resource of a deployment and the resource group it is written into.
+
+    ``resource_group`` is ``None`` for what lands at subscription scope. ``created`` is true
+    for a ``Microsoft.Resources/resourceGroups`` resource the deployment itself declares.
+    ``params`` are the parameters of the entry template the scope expression depends on.
+    """
+
+    template: str
+    symbol: str
+    kind: str  # "module", "resource" or "resourceGroup"
+    resource_group: str | None
+    params: frozenset[str]
+    created: bool = False
+
+
+def referenced_params(
+    template: Template, node: Any, _seen: frozenset[str] = frozenset()
+) -> set[str]:
+    """Parameters of ``template`` an expression depends on, through its variables."""
+    found: set[str] = set()
+    for leaf in walk(node):
+        if not isinstance(leaf, str):
+            continue
+        names = [leaf, *re.findall(r"\$\{\s*([A-Za-z_]\w*)", leaf)]
+        for name in names:
+            if name in template.params:
+                found.add(name)
+            elif name in template.variables and name not in _seen:
+                found |= referenced_params(
+                    template, template.variables[name]["value"], _seen | {name}
+                )
+    return found
+
+
+def deployment_placements(
+    templates: dict[str, Template],
+    entry: str,
+    params: dict[str, Any],
+) -> list[Placement]:
+    """Every module and deployed resource reachable from ``entry``, with its resource group.
+
+    This is what ARM records as the deployment's outputResources (and its nested
+    deployments), the list from which ``azd down`` derives the resource groups it deletes.
+    Module scopes are read from the Bicep: no ``scope`` inherits the parent's, a symbol names
+    a ``Microsoft.Resources/resourceGroups`` resource, ``resourceGroup(...)`` is evaluated
+    with ``params`` (the entry template's). ``existing`` resources are references, not
+    deployments, and are left out.
+    """
+    placements: list[Placement] = []
+
+    def visit(rel: str, resource_group: str | None, scope_params: frozenset[str]) -> None:
+        template = templates[rel]
+        local_params = params if rel == entry else {}
+        for symbol, resource in template.resources.items():
+            if resource.get("existing"):
+                continue
+            config = resource["config"]
+            if resource["type"].lower() == "microsoft.resources/resourcegroups":
+                name = evaluate(template, config["name"], local_params)
+                placements.append(
+                    Placement(
+                        rel,
+                        symbol,
+                        "resourceGroup",
+                        name,
+                        frozenset(referenced_params(template, config["name"])) | scope_params,
+                        created=True,
+                    )
+                )
+                continue
+            placements.append(Placement(rel, symbol, "resource", resource_group, scope_params))
+        for symbol, module in template.modules.items():
+            config = module["config"]
+            child_group, child_params = resource_group, scope_params
+            scope = config.get("scope")
+            if scope is not None:
+                child_params = scope_params | referenced_params(template, scope)
+                call = as_call(scope)
+                if isinstance(scope, str) and scope in template.resources:
+                    target = template.resources[scope]
+                    assert target["type"].lower() == "microsoft.resources/resourcegroups", (
+                        f"{rel}:{symbol} is scoped to a {target['type']}"
+                    )
+                    child_group = evaluate(template, target["config"]["name"], local_params)
+                    child_params |= referenced_params(template, target["config"]["name"])
+                elif call is not None and call.name == "resource_group":
+                    name = call.args.get("resource_group_name")
+                    child_group = evaluate(template, name, local_params)
+                elif call is not None and call.name == "subscription":
+                    child_group = None
+                else:
+                    raise AssertionError(f"{rel}:{symbol}: scope {scope!r} is not understood")
+            target_rel = (template.path.parent / module["detail"]["path"]).resolve()
+            child_rel = target_rel.relative_to(INFRA_DIR).as_posix()
+            placements.append(Placement(rel, symbol, "module", child_group, child_params))
+            visit(child_rel, child_group, frozenset(child_params))
+
+    root = templates[entry]
+    assert root.target_scope in {"subscription", "resourceGroup"}, root.target_scope
+    visit(entry, None if root.target_scope == "subscription" else "<target group>", frozenset())
+    return placements
