@@ -1,6 +1,6 @@
 """Detection quality: labelled incidents, three methods, precision / recall / rank / traps.
 
-The labelled set comes from :func:`lookup.demo.build_detection_workspace`: shared
+The labelled set comes from :func:`bench.generators.build_detection_workspace`: shared
 workspaces in which each incident has its own victim, attacker and planted anomalies
 (ground truth per incident entity) plus traps. For every incident:
 
@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.generators import build_detection_workspace
 from bench.notebook import EntityRun, NotebookReplay
 from bench.profiles import DetectionSet, Profile
 from bench.recording import (
@@ -47,7 +48,7 @@ from bench.recording import (
 from bench.stl import msticpy_stl
 from bench.workspaces import GENERATED_SECONDS
 from lookup.backends.local import LocalBackend
-from lookup.demo import DemoScenario, Injected, build_detection_workspace
+from lookup.demo import DemoScenario, Injected
 from lookup.engine import run_lookup
 from lookup.models import Entity, EntityKind
 from lookup.ranking import passes_filter

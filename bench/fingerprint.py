@@ -25,17 +25,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lookup.demo import (
-    DEFAULT_ALERT_TIME,
-    DemoScenario,
+from bench.generators import (
     add_custom_tables,
-    build_demo_workspace,
     build_detection_workspace,
     company_entities,
-    demo_incident,
     demo_incident_entities,
     grow_workspace,
 )
+from lookup.demo import DEFAULT_ALERT_TIME, DemoScenario, build_demo_workspace, demo_incident
 
 _TUESDAY_LATE = datetime(2026, 11, 17, 23, 20, tzinfo=UTC)
 

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.detection import LA_CONCURRENCY, notebook_string
+from bench.generators import demo_incident_entities
 from bench.notebook import NotebookReplay
 from bench.profiles import Profile
 from bench.recording import RecordingBackend, concurrent_rounds
 from bench.workspaces import scale_workspace
 from lookup.backends.local import LocalBackend
-from lookup.demo import demo_incident_entities
 from lookup.engine import run_lookup
 from lookup.sentinel.payload import parse_incident
 from lookup.settings import Settings

@@ -39,10 +39,11 @@ sys.path.insert(0, str(REPO / "tests"))
 from fakes.log_analytics import FakeLogAnalytics, FakeWorkspace, make_client, serve  # noqa: E402
 
 from bench.detection import notebook_string  # noqa: E402
+from bench.generators import demo_incident_entities  # noqa: E402
 from bench.notebook import NotebookReplay  # noqa: E402
 from bench.workspaces import scale_workspace  # noqa: E402
 from lookup.backends.log_analytics import LogAnalyticsBackend  # noqa: E402
-from lookup.demo import WORKSPACE_ID, demo_incident_entities  # noqa: E402
+from lookup.demo import WORKSPACE_ID  # noqa: E402
 from lookup.engine import run_lookup  # noqa: E402
 from lookup.sentinel.payload import parse_incident  # noqa: E402
 from lookup.settings import Settings  # noqa: E402

@@ -67,6 +67,18 @@ class RecordingBackend:
     def reset(self) -> None:
         self.records = {}
 
+    def set_deadline(self, deadline: float | None) -> None:
+        self.inner.set_deadline(deadline)
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def __enter__(self) -> RecordingBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def _record(self, table: str) -> TableRecord:
         with self._lock:
             return self.records.setdefault(table, TableRecord(table))

@@ -32,9 +32,9 @@ def _rss_mib(field: str = "VmHWM") -> float:
 def main(argv: list[str]) -> int:
     directory, entities = argv[0], int(argv[1])
     started = time.perf_counter()
+    from bench.generators import demo_incident_entities
     from bench.recording import RecordingBackend
     from lookup.backends.local import LocalBackend
-    from lookup.demo import demo_incident_entities
     from lookup.engine import run_lookup
     from lookup.settings import Settings
 

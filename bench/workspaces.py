@@ -1,10 +1,11 @@
 """Generated workspaces for the scale benchmark, cached under ``bench/.data/``.
 
-A workspace is keyed by (rows, tables, seed) and by a hash of ``lookup/demo.py`` (the
-generator), so a re-run reuses it and a generator change rebuilds it. Up to 1M rows the
-demo generator writes it directly (5 Sentinel tables; for 20 tables half the rows go to 15
-custom ``_CL`` tables from :func:`lookup.demo.add_custom_tables`). Larger sizes copy the 1M
-workspace's background rows with :func:`lookup.demo.grow_workspace` (DuckDB, a few million
+A workspace is keyed by (rows, tables, seed) and by a hash of the generators' source
+(``lookup/demo/`` and ``bench/generators/``), so a re-run reuses it and a generator change
+rebuilds it. Up to 1M rows the demo generator writes it directly (5 Sentinel tables; for 20
+tables half the rows go to 15 custom ``_CL`` tables from
+:func:`bench.generators.add_custom_tables`). Larger sizes copy the 1M workspace's
+background rows with :func:`bench.generators.grow_workspace` (DuckDB, a few million
 rows per second): the demo generator itself writes about 50k rows per second, too slow for
 30M rows within the harness's time budget. The incident's own rows are never copied, so
 every size holds the same story and the lookup finds the same anomalies.
@@ -20,7 +21,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import lookup.demo as demo
+import bench.generators
+import lookup.demo
+from bench.generators import add_custom_tables, grow_workspace
+from lookup.demo import build_demo_workspace
 
 BASE_ROWS = 1_000_000
 #: Seconds spent generating workspaces in this process (cache hits cost nothing).
@@ -28,9 +32,13 @@ GENERATED_SECONDS: list[float] = []
 
 
 def generator_version() -> str:
-    """A short hash of the generator's source: cached workspaces follow its changes."""
-    source = Path(demo.__file__).read_bytes()
-    return hashlib.sha256(source).hexdigest()[:10]
+    """A short hash of the generators' source: cached workspaces follow its changes."""
+    digest = hashlib.sha256()
+    for package in (lookup.demo, bench.generators):
+        directory = Path(package.__file__).parent
+        for path in sorted(directory.glob("*.py")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:10]
 
 
 @dataclass(frozen=True)
@@ -137,11 +145,11 @@ def scale_workspace(
     if rows <= BASE_ROWS:
         log(f"generating {rows:,} rows in {tables} tables (demo generator)")
         own = rows if tables == 5 else rows // 2
-        scenario = demo.build_demo_workspace(partial, total_rows=own, seed=seed)
+        scenario = build_demo_workspace(partial, total_rows=own, seed=seed)
         counts = dict(scenario.rows)
         if tables > 5:
             extra = tables - 5
-            counts |= demo.add_custom_tables(
+            counts |= add_custom_tables(
                 partial, extra, (rows - own) // extra, seed=seed, alert_time=scenario.alert_time
             )
         method = "demo generator" + (" + add_custom_tables" if tables > 5 else "")
@@ -149,7 +157,7 @@ def scale_workspace(
         base = scale_workspace(cache, BASE_ROWS, tables, seed=seed, log=log)
         factor = max(1, round(rows / base.total_rows))
         log(f"growing {base.total_rows:,} rows x{factor} into {tables} tables (grow_workspace)")
-        counts = demo.grow_workspace(base.directory, partial, factor=factor)
+        counts = grow_workspace(base.directory, partial, factor=factor)
         method = f"grow_workspace x{factor} of the {BASE_ROWS:,}-row workspace"
     shutil.rmtree(path, ignore_errors=True)
     partial.rename(path)

@@ -8,21 +8,20 @@ import numpy as np
 import pytest
 
 from bench.detection import Row, judge, notebook_string
+from bench.generators import (
+    DetectionWorkspace,
+    build_detection_workspace,
+    company_entities,
+    demo_incident_entities,
+    grow_workspace,
+)
 from bench.notebook import NotebookReplay
 from bench.recording import concurrent_rounds
 from bench.reference import decompose_anomalies_loop
 from bench.stl import msticpy_stl
 from bench.throughput import count_series
 from lookup.backends.local import LocalBackend
-from lookup.demo import (
-    ATTACKER_IP,
-    DetectionWorkspace,
-    build_demo_workspace,
-    build_detection_workspace,
-    company_entities,
-    demo_incident_entities,
-    grow_workspace,
-)
+from lookup.demo import ATTACKER_IP, build_demo_workspace
 from lookup.engine import run_lookup
 from lookup.scoring import series_decompose_anomalies
 from lookup.sentinel.payload import parse_incident
