@@ -30,6 +30,7 @@ from lookup.demo.tables import (
     user_signins,
 )
 from lookup.models import Entity
+from lookup.sentinel.payload import parse_incident
 
 ATTACK_COUNTRIES = ("RU", "CN", "KP", "IR", "NG", "VN", "BR", "UA")
 ATTACK_APPS = (
@@ -116,8 +117,6 @@ class Victim:
 
 def make_victim(ws: Workspace, k: int, index: int) -> Victim:
     """Incident ``k`` against company user ``index``: its payload and entity values."""
-    from lookup.sentinel.payload import parse_incident
-
     co = ws.co
     victim = Victim(
         k=k,
