@@ -92,6 +92,14 @@ $functionAssignment = Get-Output 'functionRoleAssignmentId'
 $playbookAssignment = Get-Output 'playbookRoleAssignmentId'
 $roleDefinition = Get-Output 'functionRoleDefinitionId'
 
+# Upgrade from the versions that gave the function's identity Microsoft Sentinel Responder on
+# the workspace: remove exactly that assignment (this identity, that role, that scope).
+$responder = '3e150937-b8fe-4cfb-8069-0eaf05ecd056'
+az role assignment delete --assignee $env:FUNCTION_PRINCIPAL_ID --role $responder --scope $workspaceId --output none
+if ($LASTEXITCODE -ne 0) {
+    Write-Warning "Could not check for a leftover Microsoft Sentinel Responder assignment of $env:FUNCTION_PRINCIPAL_ID on $workspaceId; remove it by hand if there is one."
+}
+
 azd env set AUTOMATION_RULE_ID $ruleId
 azd env set WORKSPACE_ROLE_ASSIGNMENT_IDS "$functionAssignment,$playbookAssignment"
 azd env set WORKSPACE_ROLE_DEFINITION_ID $roleDefinition

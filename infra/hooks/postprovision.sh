@@ -104,6 +104,17 @@ for value in "$rule_id" "$function_assignment" "$playbook_assignment" "$role_def
   [ -n "$value" ] || fail "Could not read the outputs of deployment $deployment in $group."
 done
 
+# Upgrade from the versions that gave the function's identity Microsoft Sentinel Responder on
+# the workspace: remove exactly that assignment (this identity, that role, that scope).
+responder=3e150937-b8fe-4cfb-8069-0eaf05ecd056
+if ! az role assignment delete \
+  --assignee "$FUNCTION_PRINCIPAL_ID" \
+  --role "$responder" \
+  --scope "$workspace_id" \
+  --output none; then
+  echo "Could not check for a leftover Microsoft Sentinel Responder assignment of $FUNCTION_PRINCIPAL_ID on $workspace_id; remove it by hand if there is one." >&2
+fi
+
 azd env set AUTOMATION_RULE_ID "$rule_id"
 azd env set WORKSPACE_ROLE_ASSIGNMENT_IDS "$function_assignment,$playbook_assignment"
 azd env set WORKSPACE_ROLE_DEFINITION_ID "$role_definition"

@@ -314,7 +314,14 @@ def test_postprovision_deploys_the_workspace_side_in_incremental_mode(
         + POSTPROVISION_ENV["STUB_OUT_functionRoleDefinitionId"],
         "azd env set WORKSPACE_DEPLOYMENT_ID " + WORKSPACE_DEPLOYMENT_ID,
     ]
-    assert len(calls) == 1 + len(shows) + len(sets)
+    # Upgrade path: the Responder assignment earlier versions gave the function's identity on
+    # the workspace is removed, and only that one (this principal, that role, that scope).
+    removals = [c for c in calls if c.startswith("az role assignment delete ")]
+    assert removals == [
+        f"az role assignment delete --assignee {FUNCTION_PRINCIPAL} "
+        f"--role 3e150937-b8fe-4cfb-8069-0eaf05ecd056 --scope {WORKSPACE_ID} --output none"
+    ]
+    assert len(calls) == 1 + len(shows) + len(removals) + len(sets)
 
 
 def test_postprovision_passes_the_automation_rule_filters(stub_path: Path) -> None:
@@ -374,6 +381,11 @@ def test_postprovision_windows_script_does_the_same(templates: dict[str, Templat
         "WORKSPACE_DEPLOYMENT_ID",
     ):
         assert f"azd env set {name} " in script, name
+    assert (
+        "az role assignment delete --assignee $env:FUNCTION_PRINCIPAL_ID --role $responder "
+        "--scope $workspaceId"
+    ) in script
+    assert "$responder = '3e150937-b8fe-4cfb-8069-0eaf05ecd056'" in script
 
 
 HOOK_SCRIPTS = sorted((INFRA_DIR / "hooks").glob("*.*"))
