@@ -235,6 +235,9 @@ def _stl_reason(item: Injected, entities: Sequence[Entity], blocks: Sequence[Ser
     return best or "series not built (same inputs as ours: column/entity not analysed)"
 
 
+Scored = list[tuple[float, list[Key], str]]
+
+
 def _incident(
     scenario: DemoScenario,
     description: str,
@@ -242,6 +245,7 @@ def _incident(
     replay: NotebookReplay,
     settings: Settings,
 ) -> dict[str, Any]:
+    """Ours, msticpy's STL and the notebook on one labelled incident, judged."""
     incident = parse_incident(scenario.incident)
     entities = incident.entities
     backend.reset()
@@ -253,16 +257,7 @@ def _incident(
     rebuilt = engine_candidates(
         blocks, entities, threshold=settings.threshold, max_flagged=settings.max_flagged_points
     )
-    ours_rows = [
-        Row(
-            a.rank,
-            [(a.entity, a.table, a.column, a.value)]
-            + [(a.entity, a.table, c, v) for c, v in a.related],
-            a.score,
-            f"{a.entity_column} -> {a.column}; series {_series_text(a.series)}",
-        )
-        for a in report.anomalies
-    ]
+    ours_rows = _ours_rows(report)
     reported_keys = {k for row in ours_rows for k in row.keys}
     per_table = [records[t].queries for t in sorted(records)]
     results: dict[str, Any] = {
@@ -280,9 +275,63 @@ def _incident(
         },
     }
     judged: dict[str, Judged] = {"ours": judge(ours_rows, scenario)}
-    # msticpy STL on the same series.
-    strict: list[tuple[float, list[Key], str]] = []
-    loose: list[tuple[float, list[Key], str]] = []
+    strict, loose, outcomes = _stl_rows(blocks, entities)
+    judged["msticpy_stl"] = judge(_ranked(strict), scenario)
+    judged["stl_no_sign_rule"] = judge(_ranked(loose), scenario)
+    results["stl_series"] = dict(outcomes)
+    shipped, fixed, runs, entity_runs = _notebook_rows(entities, incident.alert_time, replay)
+    judged["notebook"] = judge(_ranked(shipped), scenario)
+    judged["notebook_fixed"] = judge(_ranked(fixed), scenario)
+    results["notebook_miss_reasons"] = dict(
+        Counter(_notebook_reason(item, entity_runs) for item in judged["notebook"].missed)
+    )
+    results["stl_miss_reasons"] = dict(
+        Counter(_stl_reason(item, entities, blocks) for item in judged["msticpy_stl"].missed)
+    )
+    results["notebook_runs"] = runs
+    results["queries"]["notebook"] = sum(r.queries for r in entity_runs.values())
+    results["queries"]["notebook_fixed"] = sum(r.fixed_queries for r in entity_runs.values())
+    results["methods"] = {name: _method_result(j) for name, j in judged.items()}
+    ours = judged["ours"]
+    results["ours_misses"] = [
+        _planted(i) | {"why": diagnose(i, entities, records, blocks, settings)} for i in ours.missed
+    ]
+    worst = max(ours.found.values(), default=0)
+    results["ours_misranked"] = [
+        {
+            "rank": row.rank,
+            "keys": ["|".join(k) for k in row.keys],
+            "score": row.score,
+            "detail": row.label,
+        }
+        for row in ours.unexplained
+        if row.rank < worst
+    ]
+    results["_judged"] = judged
+    results["_scenario"] = scenario
+    return results
+
+
+def _ours_rows(report: Any) -> list[Row]:
+    """Our report's rows, each with every (entity, table, column, value) it names."""
+    return [
+        Row(
+            a.rank,
+            [(a.entity, a.table, a.column, a.value)]
+            + [(a.entity, a.table, c, v) for c, v in a.related],
+            a.score,
+            f"{a.entity_column} -> {a.column}; series {_series_text(a.series)}",
+        )
+        for a in report.anomalies
+    ]
+
+
+def _stl_rows(
+    blocks: Sequence[SeriesBlock], entities: Sequence[Entity]
+) -> tuple[Scored, Scored, Counter[str]]:
+    """msticpy STL on the series ours scored: as shipped, without its sign rule, outcomes."""
+    strict: Scored = []
+    loose: Scored = []
     outcomes: Counter[str] = Counter()
     for block in blocks:
         period = 24 if block.window.step == timedelta(hours=1) else 7
@@ -298,16 +347,19 @@ def _incident(
                 loose.append((result.score, key, ""))
                 if result.status == "error":
                     outcomes["score > 3 but msticpy raises"] += 1
-    judged["msticpy_stl"] = judge(_ranked(strict), scenario)
-    judged["stl_no_sign_rule"] = judge(_ranked(loose), scenario)
-    results["stl_series"] = dict(outcomes)
-    # The notebook, once per entity.
-    shipped: list[tuple[float, list[Key], str]] = []
-    fixed: list[tuple[float, list[Key], str]] = []
+    return strict, loose, outcomes
+
+
+def _notebook_rows(
+    entities: Sequence[Entity], alert_time: Any, replay: NotebookReplay
+) -> tuple[Scored, Scored, list[dict[str, Any]], dict[str, EntityRun]]:
+    """The notebook once per entity: rows as shipped and crash-fixed, and each run."""
+    shipped: Scored = []
+    fixed: Scored = []
     runs = []
     entity_runs: dict[str, EntityRun] = {}
     for entity in entities:
-        run = replay.run(notebook_string(entity), incident.alert_time)
+        run = replay.run(notebook_string(entity), alert_time)
         entity_runs[entity.value] = run
         runs.append(
             {
@@ -332,63 +384,28 @@ def _incident(
                 (a.score, [(entity.value, a.table, a.column, a.value)], a.entity_column)
                 for a in found
             )
-    judged["notebook"] = judge(_ranked(shipped), scenario)
-    judged["notebook_fixed"] = judge(_ranked(fixed), scenario)
-    results["notebook_miss_reasons"] = dict(
-        Counter(_notebook_reason(item, entity_runs) for item in judged["notebook"].missed)
-    )
-    results["stl_miss_reasons"] = dict(
-        Counter(_stl_reason(item, entities, blocks) for item in judged["msticpy_stl"].missed)
-    )
-    results["notebook_runs"] = runs
-    results["queries"]["notebook"] = sum(r.queries for r in entity_runs.values())
-    results["queries"]["notebook_fixed"] = sum(r.fixed_queries for r in entity_runs.values())
-    results["methods"] = {
-        name: {
-            "found": {f"{i.entity}|{i.table}|{i.column}|{i.value}": r for i, r in j.found.items()},
-            "missed": [
-                {
-                    "entity": i.entity,
-                    "table": i.table,
-                    "column": i.column,
-                    "value": i.value,
-                    "shape": i.shape,
-                }
-                for i in j.missed
-            ],
-            "traps_reported": ["|".join(t) for t in j.traps],
-            "reported": j.reported,
-            "unexplained": len(j.unexplained),
-            "found_ranks": sorted(j.found.values()),
-        }
-        for name, j in judged.items()
+    return shipped, fixed, runs, entity_runs
+
+
+def _planted(i: Injected) -> dict[str, Any]:
+    return {
+        "entity": i.entity,
+        "table": i.table,
+        "column": i.column,
+        "value": i.value,
+        "shape": i.shape,
     }
-    ours = judged["ours"]
-    results["ours_misses"] = [
-        {
-            "entity": i.entity,
-            "table": i.table,
-            "column": i.column,
-            "value": i.value,
-            "shape": i.shape,
-            "why": diagnose(i, entities, records, blocks, settings),
-        }
-        for i in ours.missed
-    ]
-    worst = max(ours.found.values(), default=0)
-    results["ours_misranked"] = [
-        {
-            "rank": row.rank,
-            "keys": ["|".join(k) for k in row.keys],
-            "score": row.score,
-            "detail": row.label,
-        }
-        for row in ours.unexplained
-        if row.rank < worst
-    ]
-    results["_judged"] = judged
-    results["_scenario"] = scenario
-    return results
+
+
+def _method_result(j: Judged) -> dict[str, Any]:
+    return {
+        "found": {f"{i.entity}|{i.table}|{i.column}|{i.value}": r for i, r in j.found.items()},
+        "missed": [_planted(i) for i in j.missed],
+        "traps_reported": ["|".join(t) for t in j.traps],
+        "reported": j.reported,
+        "unexplained": len(j.unexplained),
+        "found_ranks": sorted(j.found.values()),
+    }
 
 
 def _aggregate(incidents: list[dict[str, Any]], method: str) -> dict[str, Any]:
