@@ -107,11 +107,15 @@ def terms_regex(identifiers: Sequence[str]) -> str:
 
 
 class _Table:
-    """One table file and the DuckDB view that normalises it."""
+    """One table, where DuckDB reads it from, and the DuckDB view that normalises it."""
 
-    def __init__(self, name: str, path: Path, view: str) -> None:
+    def __init__(self, name: str, source: str, label: str, view: str) -> None:
         self.name = name
-        self.path = path
+        #: SQL naming the relation the table's rows come from: a file reader
+        #: (``read_parquet('...')``) or a registered DataFrame (:mod:`~lookup.backends.dataframes`).
+        self.source = source
+        #: How messages name it: the file name, or ``DataFrame 'SigninLogs'``.
+        self.label = label
         self.view = view
         self.columns: tuple[ColumnInfo, ...] | None = None
         self.duck_types: dict[str, str] = {}
@@ -135,16 +139,30 @@ class LocalBackend(BackendBase):
         Raises:
             WorkspaceError: the directory does not exist or holds no table file.
         """
+        self.directory = Path(directory)
+        if not self.directory.is_dir():
+            raise WorkspaceError(f"workspace directory not found: {self.directory}")
+        self.description = f"local:{self.directory}"
+        self._connect(threads, memory_limit)
+        self._tables = self._discover()
+        if not self._tables:
+            raise WorkspaceError(
+                f"no table files ({', '.join(SUPPORTED_SUFFIXES)}) in {self.directory}"
+            )
+
+    def _connect(self, threads: int | None, memory_limit: str | None) -> None:
+        """The DuckDB connection and the query state, whatever the tables are read from.
+
+        :class:`~lookup.backends.dataframes.DataFrameBackend` calls this instead of
+        ``__init__`` and registers DataFrames where this class discovers files: state every
+        backend needs belongs here, not in ``__init__``.
+        """
         try:
             import duckdb
         except ImportError as exc:  # pragma: no cover - depends on the install extras
             raise WorkspaceError(
                 "the local backend needs DuckDB: pip install 'sentinel-anomaly-lookup[local]'"
             ) from exc
-        self.directory = Path(directory)
-        if not self.directory.is_dir():
-            raise WorkspaceError(f"workspace directory not found: {self.directory}")
-        self.description = f"local:{self.directory}"
         self.stats = QueryStats()
         self._lock = threading.Lock()
         self._con = duckdb.connect(":memory:")
@@ -153,11 +171,6 @@ class LocalBackend(BackendBase):
             self._con.execute(f"SET threads = {int(threads)}")
         if memory_limit:
             self._con.execute(f"SET memory_limit = {sql_string(memory_limit)}")
-        self._tables = self._discover()
-        if not self._tables:
-            raise WorkspaceError(
-                f"no table files ({', '.join(SUPPORTED_SUFFIXES)}) in {self.directory}"
-            )
 
     # -- discovery ------------------------------------------------------------------------
 
@@ -172,11 +185,15 @@ class LocalBackend(BackendBase):
                 continue
             if name in tables:
                 tables[name].error = TableError(
-                    name, f"two files for one table: {tables[name].path.name} and {path.name}"
+                    name, f"two files for one table: {tables[name].label} and {path.name}"
                 )
                 continue
-            tables[name] = _Table(name, path, f"__table_{index}")
+            tables[name] = _Table(name, self._reader_sql(path), path.name, f"__table_{index}")
         return tables
+
+    def _unknown_table(self, name: str) -> TableError:
+        """The error of a table the workspace does not hold."""
+        return TableError(name, f"no file for table {name} in {self.directory}")
 
     def list_tables(self, start: datetime, end: datetime) -> list[str]:
         """Every table file in the directory.
@@ -192,7 +209,7 @@ class LocalBackend(BackendBase):
         for name in tables:
             table = self._tables.get(name)
             if table is None:
-                out[name] = TableError(name, f"no file for table {name} in {self.directory}")
+                out[name] = self._unknown_table(name)
                 continue
             try:
                 out[name] = self._prepare(table)
@@ -218,18 +235,16 @@ class LocalBackend(BackendBase):
             return table.columns
         try:
             with self._lock:
-                raw = self._con.sql(f"SELECT * FROM {self._reader_sql(table.path)}")
+                raw = self._con.sql(f"SELECT * FROM {table.source}")
                 names, types = list(raw.columns), [str(t) for t in raw.types]
         except Exception as exc:  # DuckDB raises many error classes for unreadable files
-            table.error = TableError(
-                table.name, f"cannot read {table.path.name}: {_first_line(exc)}"
-            )
+            table.error = TableError(table.name, f"cannot read {table.label}: {_first_line(exc)}")
             raise table.error from exc
         source_time = _TIME_COLUMN if _TIME_COLUMN in names else None
         if source_time is None and _EXPORTED_TIME_COLUMN in names:
             source_time = _EXPORTED_TIME_COLUMN
         if source_time is None:
-            table.error = TableError(table.name, f"{table.path.name} has no TimeGenerated column")
+            table.error = TableError(table.name, f"{table.label} has no TimeGenerated column")
             raise table.error
         time_type = types[names.index(source_time)]
         time_sql = self._time_expression(table, source_time, time_type)
@@ -243,7 +258,7 @@ class LocalBackend(BackendBase):
             table.duck_types[name] = duck_type
         sql = (
             f"CREATE OR REPLACE TEMP VIEW {sql_identifier(table.view)} AS "
-            f"SELECT {', '.join(select)} FROM {self._reader_sql(table.path)}"
+            f"SELECT {', '.join(select)} FROM {table.source}"
         )
         with self._lock:
             self._con.execute(sql)
@@ -263,7 +278,7 @@ class LocalBackend(BackendBase):
                 f"try_strptime({quoted}, {formats}))"
             )
         raise TableError(
-            table.name, f"TimeGenerated in {table.path.name} has type {duck_type}, not a time"
+            table.name, f"TimeGenerated in {table.label} has type {duck_type}, not a time"
         )
 
     # -- the two questions ----------------------------------------------------------------
@@ -318,7 +333,7 @@ class LocalBackend(BackendBase):
     def _table(self, name: str) -> _Table:
         table = self._tables.get(name)
         if table is None:
-            raise TableError(name, f"no file for table {name} in {self.directory}")
+            raise self._unknown_table(name)
         self._prepare(table)
         return table
 
