@@ -39,8 +39,7 @@ from azure.core.credentials import AccessToken
 
 from fakes.kql_engine import install_escape_fix, run
 from fakes.tls import serve_https
-from lookup.tables import normalize_kql_type
-from lookup.tables import load_bundled_schema
+from lookup.tables import load_bundled_schema, normalize_kql_type
 
 _PATH = re.compile(r"^/v1/workspaces/(?P<workspace>[^/]+)/query$")
 
