@@ -26,6 +26,7 @@ from lookup import __version__
 from lookup.backends.base import (
     Backend,
     ColumnInfo,
+    CountRow,
     CountsRequest,
     EntityProbe,
     ProfileRequest,
@@ -406,7 +407,7 @@ class LookupEngine:
         points: dict[_SeriesKey, list[tuple[int, float]]] = defaultdict(list)
         for count in counts.rows:
             group = group_by_key.get((count.entity, count.entity_column))
-            if group is None or count.column in own_columns.get(count.entity, set()):
+            if group is None or _restates(entities[count.entity], count, own_columns):
                 continue
             index = (count.bin_start - group.window.start) // group.window.step
             points[(count.entity, count.entity_column, count.column, count.value)].append(
@@ -466,6 +467,18 @@ class LookupEngine:
                 )
                 out.append(Candidate(entity_index, anomaly))
         return out, scored
+
+
+def _restates(entity: Entity, count: CountRow, own_columns: Mapping[EntityIndex, set[str]]) -> bool:
+    """Whether a count only restates the entity, which is never a finding.
+
+    It does when it is about one of the entity's own columns, or when its value is one of
+    the entity's identifiers (``ClientIP_ = <the IP>``, ``UserId_ = <the account>``).
+    """
+    if count.column in own_columns.get(count.entity, set()):
+        return True
+    value = count.value.strip().casefold()
+    return any(value == identifier.casefold() for identifier in entity.identifiers)
 
 
 def _probes(

@@ -32,7 +32,11 @@ class ColumnInfo:
 
 
 class EntityKind(StrEnum):
-    """Sentinel entity kinds the lookup searches for (the payload's ``kind`` values)."""
+    """Sentinel entity kinds the lookup searches for (the payload's ``kind`` values).
+
+    The identifiers and columns of each kind are data: :mod:`lookup.entity_kinds` and
+    :mod:`lookup.entity_columns`.
+    """
 
     ACCOUNT = "Account"
     HOST = "Host"
@@ -43,6 +47,16 @@ class EntityKind(StrEnum):
     MAILBOX = "Mailbox"
     CLOUD_APPLICATION = "CloudApplication"
     AZURE_RESOURCE = "AzureResource"
+    DNS_RESOLUTION = "DnsResolution"
+    FILE = "File"
+    MAIL_MESSAGE = "MailMessage"
+    SUBMISSION_MAIL = "SubmissionMail"
+    REGISTRY_KEY = "RegistryKey"
+    REGISTRY_VALUE = "RegistryValue"
+    SECURITY_GROUP = "SecurityGroup"
+    IOT_DEVICE = "IoTDevice"
+    MALWARE = "Malware"
+    NIC = "Nic"
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ Pure data and functions, no I/O besides reading the bundled schema files once:
   shipped in ``lookup/schemas/`` (from the Azure Monitor table reference; see
   ``tests/fixtures/schemas/README.md`` for their provenance).
 * :data:`ENTITY_COLUMNS`: for each entity kind, the columns of each known table that hold
-  it, including dynamic/JSON columns where the entity sits inside a document (for example
+  it (named and free-text columns, from the data in :mod:`lookup.entity_columns`),
+  including dynamic/JSON columns where the entity sits inside a document (for example
   ``AuditLogs.InitiatedBy.user.userPrincipalName``), matched against the column's text.
 * :func:`entity_columns`: the mapped columns present in an actual schema, or a name-based
   guess for tables nobody mapped (custom ``_CL`` tables, new connectors).
@@ -23,6 +24,13 @@ import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
 
+from lookup.entity_columns import (
+    COLUMNS,
+    FREE_TEXT_COLUMNS,
+    FREE_TEXT_KINDS,
+    GUESS_RULES,
+    split_columns,
+)
 from lookup.models import ColumnInfo, EntityKind
 
 _SCHEMA_PACKAGE = "lookup"
@@ -128,237 +136,20 @@ _BLOB_COLUMNS = frozenset(
 CATEGORICAL_TYPES = frozenset({"int", "long", "string"})
 _GUESSABLE_TYPES = frozenset({"string", "dynamic"})
 
-_DEVICE_ACCOUNT = (
-    "InitiatingProcessAccountUpn",
-    "InitiatingProcessAccountName",
-    "InitiatingProcessAccountSid",
-    "InitiatingProcessAccountObjectId",
-)
-_DEVICE_INITIATING_HASHES = (
-    "InitiatingProcessSHA256",
-    "InitiatingProcessSHA1",
-    "InitiatingProcessMD5",
-)
-_DEVICE_INITIATING_PROCESS = (
-    "InitiatingProcessCommandLine",
-    "InitiatingProcessFolderPath",
-    "InitiatingProcessFileName",
-    "InitiatingProcessParentFileName",
-)
 
-#: Entity kind → table → the columns of that table that hold entities of the kind.
-ENTITY_COLUMNS: dict[EntityKind, dict[str, tuple[str, ...]]] = {
-    EntityKind.ACCOUNT: {
-        "SigninLogs": ("UserPrincipalName", "UserId", "AlternateSignInName", "SignInIdentifier"),
-        "AADNonInteractiveUserSignInLogs": ("UserPrincipalName", "UserId", "AlternateSignInName"),
-        # InitiatedBy.user.{userPrincipalName,id}; TargetResources[].{userPrincipalName,id}
-        "AuditLogs": ("InitiatedBy", "TargetResources"),
-        "SecurityEvent": (
-            "Account",
-            "TargetAccount",
-            "SubjectAccount",
-            "TargetUserName",
-            "SubjectUserName",
-            "TargetUserSid",
-            "SubjectUserSid",
-            "TargetSid",
-            "UserPrincipalName",
-            "AccountName",
-            "SamAccountName",
-            "MemberName",
-            "MemberSid",
-        ),
-        # No structured user field; sshd/sudo/su lines name the user in the message.
-        "Syslog": ("SyslogMessage",),
-        "CommonSecurityLog": (
-            "SourceUserName",
-            "DestinationUserName",
-            "SourceUserID",
-            "DestinationUserID",
-        ),
-        "OfficeActivity": (
-            "UserId",
-            "UserKey",
-            "MailboxOwnerUPN",
-            "MailboxOwnerSid",
-            "LogonUserSid",
-            "TargetUserOrGroupName",
-            "DestMailboxOwnerUPN",
-            "Actor",
-        ),
-        "AzureActivity": ("Caller",),
-        "DeviceEvents": ("AccountName", "AccountSid", *_DEVICE_ACCOUNT),
-        "DeviceProcessEvents": (
-            "AccountUpn",
-            "AccountName",
-            "AccountSid",
-            "AccountObjectId",
-            *_DEVICE_ACCOUNT,
-        ),
-        "DeviceLogonEvents": ("AccountName", "AccountSid", *_DEVICE_ACCOUNT),
-        "DeviceNetworkEvents": _DEVICE_ACCOUNT,
-        "IdentityLogonEvents": ("AccountUpn", "AccountName", "AccountSid", "AccountObjectId"),
-        "CloudAppEvents": ("AccountId", "AccountObjectId"),
-        # A user's UPN is usually also their SMTP address.
-        "EmailEvents": (
-            "RecipientEmailAddress",
-            "RecipientObjectId",
-            "SenderFromAddress",
-            "SenderMailFromAddress",
-            "SenderObjectId",
-        ),
-        "W3CIISLog": ("csUserName",),
-        "BehaviorAnalytics": (
-            "UserPrincipalName",
-            "UserName",
-            "ActorPrincipalName",
-            "ActorName",
-            "TargetPrincipalName",
-        ),
-        "SecurityAlert": ("CompromisedEntity", "Entities"),
-        "Anomalies": ("UserPrincipalName", "UserName", "Entities"),
-    },
-    EntityKind.HOST: {
-        "SigninLogs": ("DeviceDetail",),  # DeviceDetail.displayName / deviceId
-        "AADNonInteractiveUserSignInLogs": ("DeviceDetail",),
-        "SecurityEvent": (
-            "Computer",
-            "WorkstationName",
-            "Workstation",
-            "TargetServerName",
-            "SubjectMachineName",
-            "FullyQualifiedSubjectMachineName",
-        ),
-        "Syslog": ("Computer", "HostName"),
-        "CommonSecurityLog": ("DeviceName", "SourceHostName", "DestinationHostName", "Computer"),
-        "OfficeActivity": ("ClientMachineName",),
-        "DeviceEvents": ("DeviceName", "DeviceId", "RemoteDeviceName"),
-        "DeviceProcessEvents": ("DeviceName", "DeviceId"),
-        "DeviceLogonEvents": ("DeviceName", "DeviceId", "RemoteDeviceName"),
-        "DeviceNetworkEvents": ("DeviceName", "DeviceId"),
-        "IdentityLogonEvents": ("DeviceName", "DestinationDeviceName", "TargetDeviceName"),
-        "DnsEvents": ("Computer", "Name"),
-        "W3CIISLog": ("Computer", "csHost"),
-        "BehaviorAnalytics": ("SourceDevice", "DestinationDevice", "Device"),
-        "SecurityAlert": ("CompromisedEntity", "Entities"),
-        "Anomalies": ("SourceDevice", "DestinationDevice", "Entities"),
-    },
-    EntityKind.IP: {
-        "SigninLogs": ("IPAddress",),
-        "AADNonInteractiveUserSignInLogs": ("IPAddress",),
-        "AuditLogs": ("InitiatedBy",),  # InitiatedBy.user.ipAddress
-        "SecurityEvent": ("IpAddress", "ClientIPAddress", "ClientAddress", "RemoteIpAddress"),
-        "Syslog": ("HostIP", "SyslogMessage"),
-        "CommonSecurityLog": (
-            "SourceIP",
-            "DestinationIP",
-            "SourceTranslatedAddress",
-            "DestinationTranslatedAddress",
-            "DeviceAddress",
-            "RemoteIP",
-            "MaliciousIP",
-        ),
-        "OfficeActivity": ("ClientIP", "ActorIpAddress", "Client_IPAddress"),
-        "AzureActivity": ("CallerIpAddress",),
-        "DeviceEvents": ("RemoteIP", "LocalIP", "FileOriginIP"),
-        "DeviceLogonEvents": ("RemoteIP",),
-        "DeviceNetworkEvents": ("RemoteIP", "LocalIP"),
-        "IdentityLogonEvents": ("IPAddress", "DestinationIPAddress"),
-        "CloudAppEvents": ("IPAddress",),
-        "EmailEvents": ("SenderIPv4", "SenderIPv6"),
-        "DnsEvents": ("ClientIP", "IPAddresses", "MaliciousIP"),
-        "W3CIISLog": ("cIP", "sIP"),
-        "BehaviorAnalytics": ("SourceIPAddress", "DestinationIPAddress"),
-        "SecurityAlert": ("Entities",),
-        "Anomalies": ("SourceIpAddress", "DestinationIpAddress", "Entities"),
-    },
-    EntityKind.URL: {
-        "CommonSecurityLog": ("RequestURL", "DestinationHostName"),
-        "OfficeActivity": ("Site_Url", "OfficeObjectId"),
-        "DeviceEvents": ("RemoteUrl", "FileOriginUrl"),
-        "DeviceNetworkEvents": ("RemoteUrl",),
-        "DnsEvents": ("Name",),
-        "W3CIISLog": ("csHost", "csReferer"),
-        "SecurityAlert": ("Entities",),
-        "Anomalies": ("Entities",),
-    },
-    EntityKind.FILE_HASH: {
-        "SecurityEvent": ("FileHash",),
-        "CommonSecurityLog": ("FileHash", "OldFileHash"),
-        "DeviceEvents": ("SHA256", "SHA1", "MD5", *_DEVICE_INITIATING_HASHES),
-        "DeviceProcessEvents": ("SHA256", "SHA1", "MD5", *_DEVICE_INITIATING_HASHES),
-        "DeviceLogonEvents": _DEVICE_INITIATING_HASHES,
-        "DeviceNetworkEvents": _DEVICE_INITIATING_HASHES,
-        "SecurityAlert": ("Entities",),
-    },
-    EntityKind.PROCESS: {
-        "SecurityEvent": (
-            "CommandLine",
-            "NewProcessName",
-            "ParentProcessName",
-            "Process",
-            "ProcessName",
-            "CallerProcessName",
-        ),
-        "Syslog": ("ProcessName",),
-        "CommonSecurityLog": ("SourceProcessName", "DestinationProcessName"),
-        "DeviceEvents": ("ProcessCommandLine", *_DEVICE_INITIATING_PROCESS),
-        "DeviceProcessEvents": (
-            "ProcessCommandLine",
-            "FolderPath",
-            "FileName",
-            *_DEVICE_INITIATING_PROCESS,
-        ),
-        "DeviceLogonEvents": _DEVICE_INITIATING_PROCESS,
-        "DeviceNetworkEvents": _DEVICE_INITIATING_PROCESS,
-        "SecurityAlert": ("Entities",),
-    },
-    EntityKind.MAILBOX: {
-        "SigninLogs": ("UserPrincipalName", "UserId"),
-        "AADNonInteractiveUserSignInLogs": ("UserPrincipalName", "UserId"),
-        "AuditLogs": ("InitiatedBy", "TargetResources"),
-        "OfficeActivity": (
-            "MailboxOwnerUPN",
-            "UserId",
-            "DestMailboxOwnerUPN",
-            "SendAsUserSmtp",
-            "SendOnBehalfOfUserSmtp",
-        ),
-        "CloudAppEvents": ("AccountId", "AccountObjectId"),
-        "EmailEvents": (
-            "RecipientEmailAddress",
-            "SenderFromAddress",
-            "SenderMailFromAddress",
-            "RecipientObjectId",
-            "SenderObjectId",
-        ),
-        "SecurityAlert": ("Entities",),
-    },
-    EntityKind.CLOUD_APPLICATION: {
-        "SigninLogs": ("AppDisplayName", "AppId", "ResourceDisplayName", "ResourceIdentity"),
-        "AADNonInteractiveUserSignInLogs": (
-            "AppDisplayName",
-            "AppId",
-            "ResourceDisplayName",
-            "ResourceIdentity",
-        ),
-        "AuditLogs": ("InitiatedBy", "TargetResources"),  # InitiatedBy.app.{displayName,appId}
-        "OfficeActivity": ("AppId", "ClientAppId", "AzureADAppId", "Application"),
-        "CloudAppEvents": ("Application", "ApplicationId", "OAuthAppId"),
-        "SecurityAlert": ("Entities",),
-    },
-    EntityKind.AZURE_RESOURCE: {
-        # _ResourceId is bookkeeping for every other purpose, but for a resource entity it
-        # is exactly "rows this resource emitted".
-        "AzureActivity": ("ResourceId", "_ResourceId"),
-        "SecurityAlert": ("ResourceId", "Entities"),
-        "SecurityEvent": ("_ResourceId",),
-        "Syslog": ("_ResourceId",),
-        "CommonSecurityLog": ("_ResourceId",),
-        "DnsEvents": ("_ResourceId",),
-        "W3CIISLog": ("_ResourceId",),
-    },
-}
+def _entity_columns() -> dict[EntityKind, dict[str, tuple[str, ...]]]:
+    out: dict[EntityKind, dict[str, tuple[str, ...]]] = {}
+    for kind, by_table in COLUMNS.items():
+        out[kind] = {}
+        for table, spec in by_table.items():
+            named, free = split_columns(spec)
+            out[kind][table] = (*named, *free)
+    return out
+
+
+#: Entity kind → table → the columns of that table that hold entities of the kind, named
+#: columns then free-text ones (the data and its notes: :mod:`lookup.entity_columns`).
+ENTITY_COLUMNS: dict[EntityKind, dict[str, tuple[str, ...]]] = _entity_columns()
 
 #: Tables whose columns are curated: their schema columns never get a name-based guess.
 KNOWN_TABLES: frozenset[str] = frozenset(
@@ -449,6 +240,12 @@ def entity_columns(kind: EntityKind, table: str, columns: Iterable[ColumnInfo]) 
         actual = present.get(name) or folded.get(name.casefold())
         if actual is not None and actual not in mapped:
             mapped.append(actual)
+            # A CSV ingested as a custom log keeps a copy of some columns under the same
+            # name plus "_" (the training lab's OfficeActivity: ClientIP_, UserId_): the
+            # copy restates the entity just as the original does.
+            copy = folded.get(name.casefold() + "_")
+            if copy is not None and copy not in mapped:
+                mapped.append(copy)
     schema = load_bundled_schema(known)
     if schema is not None:
         listed = {column.name.casefold() for column in schema}
@@ -466,73 +263,15 @@ def _tokens(name: str) -> list[str]:
     return [token.lower() for token in _CAMEL_TOKEN.findall(name)]
 
 
-# Per kind: tokens (or adjacent token pairs, joined) that make a column a candidate, and
-# tokens that rule it out (UserAgent is not an account, DeviceVendor is not a host, ...).
-_GUESS_RULES: dict[EntityKind, tuple[frozenset[str], frozenset[str]]] = {
-    EntityKind.ACCOUNT: (
-        frozenset(
-            "user users username account accounts upn caller principal sid actor login "
-            "samaccountname".split()
-        ),
-        frozenset("agent type types count domain display group kind role tenant".split()),
-    ),
-    EntityKind.HOST: (
-        frozenset("host hostname computer device machine workstation server".split()),
-        frozenset(
-            "ip ips address addr mac type vendor product version action event custom category "
-            "facility interface zone payload domain group os platform translated port "
-            "count".split()
-        ),
-    ),
-    EntityKind.IP: (
-        frozenset("ip ips ipv4 ipv6 ipaddress ipaddr srcip dstip address addresses addr".split()),
-        frozenset(
-            "mac mail email smtp from type country location city latitude longitude category "
-            "tags tag count geo asn isp port".split()
-        ),
-    ),
-    EntityKind.URL: (
-        frozenset("url urls uri domain referer referrer link links".split()),
-        frozenset("account user nt sid version policy behavior controller count category".split()),
-    ),
-    EntityKind.FILE_HASH: (
-        frozenset("hash hashes sha1 sha256 sha384 sha512 md5 imphash ssdeep".split()),
-        frozenset("algorithm type count".split()),
-    ),
-    EntityKind.PROCESS: (
-        frozenset(
-            "process processname commandline cmdline cmd image executable parentprocess".split()
-        ),
-        frozenset(
-            "id guid integrity level token elevation creation time version info company "
-            "description signature signer size count account sha1 sha256 md5 hash loaded".split()
-        ),
-    ),
-    EntityKind.MAILBOX: (
-        frozenset("mailbox mail email smtp recipient recipients sender upn".split()),
-        frozenset(
-            "domain display ip ipv4 ipv6 count action policy language direction cluster size "
-            "type location".split()
-        ),
-    ),
-    EntityKind.CLOUD_APPLICATION: (
-        frozenset("app apps application applications appid appname".split()),
-        frozenset(
-            "used guard container pool protocol mode owner tenant version type count".split()
-        ),
-    ),
-    EntityKind.AZURE_RESOURCE: (
-        frozenset("resource resources resourceid azureid".split()),
-        frozenset(
-            "group provider type display tenant owner location service principal name "
-            "identity".split()
-        ),
-    ),
+_GUESS_WORDS: dict[EntityKind, tuple[frozenset[str], frozenset[str]]] = {
+    kind: (frozenset(include.split()), frozenset(exclude.split()))
+    for kind, (include, exclude) in GUESS_RULES.items()
 }
+_FREE_TEXT_FOLDED = frozenset(name.casefold() for name in FREE_TEXT_COLUMNS)
 
 
 def _guess_matches(kind: EntityKind, name: str) -> bool:
-    include, exclude = _GUESS_RULES[kind]
+    include, exclude = _GUESS_WORDS[kind]
     tokens = _tokens(name)
     words = set(tokens) | {a + b for a, b in itertools.pairwise(tokens)}
     return bool(words & include) and not (words & exclude)
@@ -546,8 +285,11 @@ def guess_entity_columns(kind: EntityKind, columns: Iterable[ColumnInfo]) -> tup
     principal, sid, ...; Host: host, computer, device, machine, workstation; Ip: ip,
     address; Url: url, uri, domain; FileHash: hash, sha1, sha256, md5; Process: process,
     commandline, image; ...), minus words that rule a column out (``UserAgent``,
-    ``DeviceVendor``, ``RemoteIPCountry``). Bookkeeping columns are never guessed, except
-    ``_ResourceId`` for Azure resources.
+    ``DeviceVendor``, ``RemoteIPCountry``); the words are data
+    (:data:`lookup.entity_columns.GUESS_RULES`). URLs, domains, hashes and malware names
+    are also searched in the usual free-text columns (``SyslogMessage``, ``Message``,
+    ``RawData``, command lines: :data:`lookup.entity_columns.FREE_TEXT_COLUMNS`).
+    Bookkeeping columns are never guessed, except ``_ResourceId`` for Azure resources.
     """
     out: list[str] = []
     for column in columns:
@@ -558,7 +300,8 @@ def guess_entity_columns(kind: EntityKind, columns: Iterable[ColumnInfo]) -> tup
             continue
         if is_bookkeeping(column.name):
             continue
-        if _guess_matches(kind, column.name):
+        free_text = kind in FREE_TEXT_KINDS and column.name.casefold() in _FREE_TEXT_FOLDED
+        if free_text or _guess_matches(kind, column.name):
             out.append(column.name)
     return tuple(out)
 

@@ -160,12 +160,12 @@ def test_entity_absent_and_unrelated_table(workspace: Path) -> None:
 
 def test_incident_without_usable_entities_still_reports(workspace: Path) -> None:
     write_rows(workspace / "SigninLogs.jsonl", background())
-    payload = trigger({"kind": "Malware", "properties": {"malwareName": "EvilDropper"}})
+    payload = trigger({"kind": "MailCluster", "properties": {"friendlyName": "cluster"}})
     report = lookup(workspace, payload)
     assert report.entities == ()
     assert report.tables == ()
     assert report.stats.queries == 0
-    assert [s.kind for s in report.incident.skipped_entities] == ["Malware"]
+    assert [s.kind for s in report.incident.skipped_entities] == ["MailCluster"]
 
 
 def test_malformed_payload_is_a_payload_error(workspace: Path) -> None:

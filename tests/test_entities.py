@@ -50,8 +50,12 @@ def skipped(raw: object, related: list[Any] | None = None) -> SkippedEntity:
         ("cloud-application", EntityKind.CLOUD_APPLICATION),
         ("azure-resource", EntityKind.AZURE_RESOURCE),
         ("MAILBOX", EntityKind.MAILBOX),
-        ("File", None),
+        ("File", EntityKind.FILE),
+        ("dns", EntityKind.DNS_RESOLUTION),
+        ("registry-key", EntityKind.REGISTRY_KEY),
+        ("iotdevice", EntityKind.IOT_DEVICE),
         ("host-logon-session", None),
+        ("MailCluster", None),
         ("", None),
     ],
 )
@@ -447,12 +451,9 @@ def test_entities_from_payload_sorts_merges_and_dedupes() -> None:
     assert found == (
         Entity(EntityKind.ACCOUNT, "JDOE@contoso.com", ("JDOE@contoso.com", "S-1-5-21-9", "JDOE")),
         Entity(EntityKind.IP, "10.0.0.1", ("10.0.0.1",)),
+        Entity(EntityKind.FILE, "a.exe", ("a.exe",)),
     )
-    assert skipped_entities == (
-        SkippedEntity(
-            "File", "file names are not searched (too common); FileHash entities are", "a.exe"
-        ),
-    )
+    assert skipped_entities == ()
     assert entities_from_payload(list(reversed(raws))) == (found, skipped_entities)
 
 

@@ -251,8 +251,9 @@ MYAPP_CL = (
             EntityKind.IP,
             ("SrcIP_s", "dst_ip_s", "ClientIPAddress", "SenderIPv6"),
         ),
-        (EntityKind.URL, ("RequestUrl_s", "csUriStem", "QueryDomain_s")),
-        (EntityKind.FILE_HASH, ("FileSHA256_s", "md5")),
+        # URLs and hashes are also searched in the free text of a custom table (Message).
+        (EntityKind.URL, ("RequestUrl_s", "csUriStem", "QueryDomain_s", "Message")),
+        (EntityKind.FILE_HASH, ("FileSHA256_s", "md5", "Message")),
         (EntityKind.PROCESS, ("ProcessCommandLine_s", "ParentImage")),
         (EntityKind.MAILBOX, ("CallerUpn_s", "RecipientEmailAddress", "Mailbox_s")),
         (EntityKind.CLOUD_APPLICATION, ("AppName_s",)),

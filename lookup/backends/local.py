@@ -12,6 +12,7 @@ into SQL text, through :func:`sql_identifier`.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -31,13 +32,15 @@ from lookup.backends.base import (
     TableProfile,
 )
 from lookup.errors import TableError, WorkspaceError
+from lookup.timezones import UnknownTimeZoneError, export_time_zone
 
 #: File endings read as tables, and how DuckDB reads each.
 SUPPORTED_SUFFIXES = (".parquet", ".csv", ".jsonl", ".ndjson", ".json")
 
 _TIME_COLUMN = "TimeGenerated"
-# Log Analytics' "Export to CSV" names the column like this.
-_EXPORTED_TIME_COLUMN = "TimeGenerated [UTC]"
+# Log Analytics' "Export to CSV" names the column after the display time zone:
+# "TimeGenerated [UTC]", "TimeGenerated [Local Time]", "TimeGenerated [Jerusalem]".
+_EXPORTED_TIME_COLUMN = re.compile(r"^TimeGenerated \[(?P<zone>[^\]]+)\]$")
 # Log Analytics exports write local-looking timestamps such as "4/19/2021, 12:13:19.483 PM".
 _EXPORT_TIME_FORMATS = (
     "%m/%d/%Y, %I:%M:%S.%g %p",
@@ -240,18 +243,13 @@ class LocalBackend(BackendBase):
         except Exception as exc:  # DuckDB raises many error classes for unreadable files
             table.error = TableError(table.name, f"cannot read {table.label}: {_first_line(exc)}")
             raise table.error from exc
-        source_time = _TIME_COLUMN if _TIME_COLUMN in names else None
-        if source_time is None and _EXPORTED_TIME_COLUMN in names:
-            source_time = _EXPORTED_TIME_COLUMN
-        if source_time is None:
-            table.error = TableError(table.name, f"{table.label} has no TimeGenerated column")
-            raise table.error
+        source_time, zone = _time_source(table, names)
         time_type = types[names.index(source_time)]
-        time_sql = self._time_expression(table, source_time, time_type)
+        time_sql = self._time_expression(table, source_time, time_type, zone)
         select = [f"{time_sql} AS {sql_identifier(_TIME_COLUMN)}"]
         columns = [ColumnInfo(_TIME_COLUMN, "datetime")]
         for name, duck_type in zip(names, types, strict=True):
-            if name in {_TIME_COLUMN, _EXPORTED_TIME_COLUMN}:
+            if name == source_time:
                 continue
             select.append(sql_identifier(name))
             columns.append(ColumnInfo(name, _kql_type(duck_type)))
@@ -265,14 +263,25 @@ class LocalBackend(BackendBase):
         table.columns = tuple(columns)
         return table.columns
 
-    def _time_expression(self, table: _Table, column: str, duck_type: str) -> str:
+    def _time_expression(
+        self, table: _Table, column: str, duck_type: str, zone: str | None = None
+    ) -> str:
+        """SQL for the UTC time of a row; ``zone`` is the IANA zone of local-time exports."""
         quoted = sql_identifier(column)
+        formats = "[" + ", ".join(sql_string(f) for f in _EXPORT_TIME_FORMATS) + "]"
         if duck_type.startswith("TIMESTAMP WITH TIME ZONE"):
             return f"CAST({quoted} AS TIMESTAMP)"
+        if zone is not None and (duck_type.startswith("TIMESTAMP") or duck_type == "VARCHAR"):
+            # Wall-clock times of the named zone (a zoneinfo name, not text from the file).
+            local = (
+                f"coalesce(TRY_CAST({quoted} AS TIMESTAMP), try_strptime({quoted}, {formats}))"
+                if duck_type == "VARCHAR"
+                else f"CAST({quoted} AS TIMESTAMP)"
+            )
+            return f"CAST(timezone({sql_string(zone)}, {local}) AS TIMESTAMP)"
         if duck_type.startswith("TIMESTAMP") or duck_type == "DATE":
             return f"CAST({quoted} AS TIMESTAMP)"
         if duck_type == "VARCHAR":
-            formats = "[" + ", ".join(sql_string(f) for f in _EXPORT_TIME_FORMATS) + "]"
             return (
                 f"coalesce(CAST(TRY_CAST({quoted} AS TIMESTAMPTZ) AS TIMESTAMP), "
                 f"try_strptime({quoted}, {formats}))"
@@ -464,6 +473,27 @@ class LocalBackend(BackendBase):
     def close(self) -> None:
         """Release the DuckDB connection."""
         self._con.close()
+
+
+def _time_source(table: _Table, names: Sequence[str]) -> tuple[str, str | None]:
+    """The column holding TimeGenerated, and the IANA zone of its wall-clock times.
+
+    ``TimeGenerated`` is UTC; an export's ``TimeGenerated [<zone>]`` is in the zone it names
+    (:func:`lookup.timezones.export_time_zone`; None for UTC).
+    """
+    if _TIME_COLUMN in names:
+        return _TIME_COLUMN, None
+    for name in names:
+        match = _EXPORTED_TIME_COLUMN.match(name)
+        if match is None:
+            continue
+        try:
+            return name, export_time_zone(match["zone"])
+        except UnknownTimeZoneError as exc:
+            table.error = TableError(table.name, f"{table.label}: {name!r}: {exc}")
+            raise table.error from exc
+    table.error = TableError(table.name, f"{table.label} has no TimeGenerated column")
+    raise table.error
 
 
 def _kql_type(duck_type: str) -> str:

@@ -8,11 +8,13 @@ Accepted shapes (each may also arrive as JSON text or bytes):
 * the same wrapped as ``{"body": ...}`` (how a Logic App run stores trigger outputs);
 * the REST incident resource ``{"id", "name", "properties": {...}}``, with the entities
   from the list-entities API passed as ``entities=`` or put beside it under ``"entities"``
-  (also as ``{"incident": ..., "entities": ...}``);
+  (also as ``{"incident": ..., "entities": ...}``), in any response shape: ``{"entities":
+  [...]}``, ``{"value": [...]}``, the expand answer ``{"value": {"entities": [...]}}``;
 * an Event Grid event (``{"eventType", "data", ...}``, also a batch of one) or a
   CloudEvent (``{"specversion", "data" | "data_base64", ...}``) whose data is one of these;
 * the Sentinel *alert* trigger body (a SecurityAlert with PascalCase keys and flat
-  ``Entities``), so alert-level automation can use the same function.
+  ``Entities``), so alert-level automation can use the same function, and a SecurityAlert
+  row as Log Analytics returns it (``EndTime``, ``Entities`` as JSON text or ``""``).
 
 Every malformed field raises :class:`~lookup.errors.PayloadError` naming its JSON path as
 posted (for example ``body.object.properties.relatedEntities[2].kind``; ``$`` is the whole
@@ -59,8 +61,9 @@ def parse_incident(
     Args:
         payload: the payload as parsed JSON, or JSON text/bytes.
         at: overrides the alert time (a naive datetime is taken as UTC).
-        entities: a list-entities API response (``{"entities": [...], "metaData": [...]}``)
-            or a plain entity list, added to the payload's own entities.
+        entities: an entities API response (list entities ``{"entities": [...]}``, newer
+            ``{"value": [...]}``, expand ``{"value": {"entities": [...]}}``), one entity or
+            a plain entity list, merged with the payload's own entities (duplicates once).
 
     Returns:
         The incident, with the alert time in UTC and its source in ``alert_time_source``:
@@ -276,22 +279,38 @@ def _collect_entities(
     raws: list[object] = list(own)
     paths = [_join(own_path, f"[{i}]") for i in range(len(own))]
     for source in sources:
-        value = _decode(source.value, source.path)
-        items_path = source.path
-        if isinstance(value, Mapping):
-            # A list-entities response: {"entities": [...], "metaData": [...]}.
-            items_path = _join(source.path, "entities")
-            value = value.get("entities")
-            if value is None:
-                continue
-        if not isinstance(value, list | tuple):
-            raise PayloadError(
-                items_path,
-                f"expected a list-entities response or an entity array, got {json_type(value)}",
-            )
-        raws.extend(value)
-        paths.extend(_join(items_path, f"[{i}]") for i in range(len(value)))
+        items, items_path = _entity_items(_decode(source.value, source.path), source.path)
+        raws.extend(items)
+        paths.extend(_join(items_path, f"[{i}]") for i in range(len(items)))
     return raws, paths
+
+
+def _entity_items(value: object, path: str) -> tuple[Sequence[object], str]:
+    """The entity array of any entities response, and its JSON path.
+
+    Accepted: a plain array; ``{"entities": [...], "metaData": [...]}`` (incident list
+    entities); ``{"value": [...]}`` (entity lists of newer API versions, workspace entities);
+    ``{"value": {"entities": [...], "edges": [...]}}`` (entity expand, alert entities); one
+    entity object (``{"kind", "properties"}``, as the get-entity API answers).
+    """
+    for _ in range(2):
+        if not isinstance(value, Mapping):
+            break
+        if "kind" in value and "properties" in value:
+            return [value], path
+        if "entities" in value:
+            value, path = value["entities"], _join(path, "entities")
+        elif "value" in value:
+            value, path = value["value"], _join(path, "value")
+        else:
+            return [], path
+    if value is None:
+        return [], path
+    if not isinstance(value, list | tuple):
+        raise PayloadError(
+            path, f"expected a list-entities response or an entity array, got {json_type(value)}"
+        )
+    return value, path
 
 
 def _from_incident(located: _Located, at: datetime | None) -> Incident:
@@ -418,21 +437,29 @@ def _workspace_id_from_alerts(
     return None
 
 
+def _alert_time(root: Mapping[str, object], path: str) -> tuple[datetime, str]:
+    # The alert trigger says EndTimeUtc; a SecurityAlert row from Log Analytics, EndTime.
+    for key in ("EndTimeUtc", "EndTime"):
+        end = _opt_time(root, key, path)
+        if end is not None:
+            return end, SOURCE_ALERT_END
+    generated = _opt_time(root, "TimeGenerated", path)
+    if generated is not None:
+        return generated, SOURCE_ALERT_GENERATED
+    raise PayloadError(_join(path, "EndTimeUtc"), "missing: the alert has no end time")
+
+
 def _from_alert(located: _Located, at: datetime | None) -> Incident:
     root, path = located.root, located.path
     if at is not None:
         alert_time, source = _override(at), SOURCE_OVERRIDE
     else:
-        end = _opt_time(root, "EndTimeUtc", path)
-        generated = _opt_time(root, "TimeGenerated", path)
-        if end is not None:
-            alert_time, source = end, SOURCE_ALERT_END
-        elif generated is not None:
-            alert_time, source = generated, SOURCE_ALERT_GENERATED
-        else:
-            raise PayloadError(_join(path, "EndTimeUtc"), "missing: the alert has no end time")
+        alert_time, source = _alert_time(root, path)
     own_path = _join(path, "Entities")
-    own = _decode(root.get("Entities"), own_path)  # a JSON string in SecurityAlert rows
+    own = root.get("Entities")
+    if isinstance(own, str) and not own.strip():
+        own = None  # Log Analytics returns "" for an alert without entities
+    own = _decode(own, own_path)  # a JSON string in SecurityAlert rows
     if own is None:
         own = []
     if not isinstance(own, list | tuple):

@@ -48,10 +48,8 @@ EICAR = Incident(
             "3395856ce81f2b7382dee72602f798b642f14140",
             ("3395856ce81f2b7382dee72602f798b642f14140",),
         ),
-    ),
-    skipped_entities=(
-        SkippedEntity(
-            "File", "file names are not searched (too common); FileHash entities are", "eicar.com"
+        Entity(
+            EntityKind.FILE, "/home/azureuser/eicar.com", ("/home/azureuser/eicar.com", "eicar.com")
         ),
     ),
     arm_id=f"{EICAR_WS}/providers/Microsoft.SecurityInsights/Incidents/{EICAR_ID}",
@@ -266,12 +264,10 @@ def test_alert_trigger_with_pascal_case_entities() -> None:
                 "C:\\Documents\\BudgetReport.pdf.exe",
                 ("C:\\Documents\\BudgetReport.pdf.exe", "budgetreport.pdf.exe"),
             ),
-        ),
-        skipped_entities=(
-            SkippedEntity(
-                "File",
-                "file names are not searched (too common); FileHash entities are",
-                "budgetreport.pdf.exe",
+            Entity(
+                EntityKind.FILE,
+                "c:\\documents\\budgetreport.pdf.exe",
+                ("c:\\documents\\budgetreport.pdf.exe", "budgetreport.pdf.exe"),
             ),
         ),
         name="112dc225-bc2d-4328-97fd-a99e0b000b1f",
@@ -392,25 +388,27 @@ def test_trigger_entities_and_list_entities_are_merged() -> None:
     ]
 
 
-def test_unknown_kinds_are_skipped_not_fatal() -> None:
+def test_unknown_kinds_and_kinds_without_values_are_skipped_not_fatal() -> None:
     payload = load("trigger_ip_host.json")
     props = payload["object"]["properties"]
     props["relatedEntities"] = [
-        {"kind": "Malware", "properties": {"malwareName": "EICAR", "friendlyName": "EICAR"}},
+        {"kind": "Malware", "properties": {"category": "Trojan"}},
         {"kind": "SecurityGroup", "properties": {"friendlyName": "Domain Admins"}},
-        {"kind": "DnsResolution", "properties": {"domainName": "evil.example"}},
+        {"kind": "MailCluster", "properties": {"friendlyName": "cluster", "query": "x"}},
         {"kind": "SomethingNew", "properties": {}},
     ]
     incident = parse_incident(payload)
-    assert incident.entities == ()
+    assert incident.entities == (
+        Entity(EntityKind.SECURITY_GROUP, "Domain Admins", ("Domain Admins",)),
+    )
     assert incident.skipped_entities == (
         SkippedEntity(
-            "DnsResolution",
-            "DNS resolution entities are not searched; Url and Ip entities are",
-            "evil.example",
+            "MailCluster",
+            "a set of messages described by a query, not one value; its messages arrive as "
+            "MailMessage entities",
+            "cluster",
         ),
-        SkippedEntity("Malware", "Malware entities are not searched", "EICAR"),
-        SkippedEntity("SecurityGroup", "SecurityGroup entities are not searched", "Domain Admins"),
+        SkippedEntity("Malware", "no malwareName (or all shorter than 3 characters)", None),
         SkippedEntity("SomethingNew", "SomethingNew entities are not searched", None),
     )
 
