@@ -37,7 +37,7 @@ STORAGE_CONNECTION = "AzureWebJobsStorage"
 HOST_JSON = Path(__file__).resolve().with_name("host.json")
 
 quiet_sdk_loggers()
-runtime = FunctionRuntime.from_env()
+runtime = FunctionRuntime.from_env(function_timeout=function_timeout_of(HOST_JSON))
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 

@@ -71,9 +71,29 @@ class BudgetExceededError(AnomalyLookupError):
     """The per-incident time budget ran out before this piece of work could start."""
 
 
-class SinkError(AnomalyLookupError):
-    """The report could not be delivered (for example the Sentinel comment PUT failed)."""
+#: HTTP statuses a retry cannot change: the request itself is refused (not the caller's
+#: identity, 401/403, which a token refresh or a role assignment still propagating fixes;
+#: not 408/429, which say "later").
+_TRANSIENT_CLIENT_ERRORS = frozenset({401, 403, 408, 429})
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+
+class SinkError(AnomalyLookupError):
+    """The report could not be delivered (for example the Sentinel comment PUT failed).
+
+    ``permanent`` says whether sending the same request again can succeed: by default a
+    4xx status other than 401, 403, 408 and 429 is permanent, anything else (5xx, no
+    answer, time out) is not.
+    """
+
+    def __init__(
+        self, message: str, *, status: int | None = None, permanent: bool | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
+        if permanent is None:
+            permanent = (
+                status is not None
+                and 400 <= status < 500
+                and status not in _TRANSIENT_CLIENT_ERRORS
+            )
+        self.permanent = permanent

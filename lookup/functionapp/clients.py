@@ -61,7 +61,9 @@ class AzureServices:
             logs_client_options: extra ``LogsQueryClient`` keywords (``connection_verify``).
             arm_client_options: extra ``SecurityInsights`` keywords (``connection_verify``,
                 ``transport``, retry keywords overriding
-                :data:`~lookup.sentinel.comments.ARM_RETRY_SETTINGS`).
+                :data:`~lookup.sentinel.comments.ARM_RETRY_SETTINGS`, ``attempt_timeout`` and
+                ``max_retry_after`` of the
+                :class:`~lookup.sentinel.arm_retry.BoundedRetryPolicy` every client gets).
             backend_options: extra ``LogAnalyticsBackend`` keywords (``retry``).
         """
         self.settings = settings
@@ -108,7 +110,28 @@ class AzureServices:
                     subscription_id,
                     arm_endpoint=self.settings.arm_endpoint,
                     api_version=self.settings.sentinel_api_version,
-                    options=self._arm_options,
+                    options=_with_bounded_retries(self._arm_options),
                 )
                 self._sentinel[subscription_id] = found
             return found
+
+
+_POLICY_KEYWORDS = ("attempt_timeout", "max_retry_after")
+
+
+def _with_bounded_retries(options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` with a :class:`~lookup.sentinel.arm_retry.BoundedRetryPolicy`.
+
+    The policy takes :data:`~lookup.sentinel.comments.ARM_RETRY_SETTINGS` and the retry
+    keywords of ``options``; an explicit ``retry_policy`` is kept as it is.
+    """
+    from lookup.sentinel.arm_retry import bounded_retry_policy
+    from lookup.sentinel.comments import ARM_RETRY_SETTINGS
+
+    out = {k: v for k, v in options.items() if k not in _POLICY_KEYWORDS}
+    if "retry_policy" not in out:
+        overrides = {
+            k: v for k, v in options.items() if k.startswith("retry_") or k in _POLICY_KEYWORDS
+        }
+        out["retry_policy"] = bounded_retry_policy(ARM_RETRY_SETTINGS, **overrides)
+    return out

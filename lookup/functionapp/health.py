@@ -17,6 +17,7 @@ from typing import Any
 from lookup import __version__
 from lookup.errors import SettingsError
 from lookup.functionapp.settings import (
+    ENV_ALLOWED_WORKSPACES,
     ENV_MANAGED_IDENTITY_CLIENT_ID,
     ENV_WORKSPACE_ID,
     AppSettings,
@@ -69,6 +70,14 @@ def health(
         settings = settings_or_error
         configuration = _configuration(settings)
         warnings.extend(_warnings(settings))
+        if not settings.served_workspaces:
+            problems.append(
+                {
+                    "setting": ENV_ALLOWED_WORKSPACES,
+                    "message": "no workspace is served, every incident is refused: set it to "
+                    "<workspace id>=<workspace resource id>",
+                }
+            )
         if function_timeout is not None:
             seconds = int(function_timeout.total_seconds())
             configuration["function_timeout_seconds"] = str(seconds)
@@ -96,6 +105,7 @@ def _configuration(settings: AppSettings) -> dict[str, Any]:
         "logs_endpoint": settings.logs_endpoint,
         "arm_endpoint": settings.arm_endpoint,
         "default_workspace_id": settings.workspace_id,
+        "served_workspaces": [entry.text() for entry in settings.served_workspaces],
         "identity": (
             "user-assigned managed identity"
             if settings.managed_identity_client_id
@@ -107,8 +117,11 @@ def _configuration(settings: AppSettings) -> dict[str, Any]:
 
 def _warnings(settings: AppSettings) -> list[str]:
     warnings = []
-    if settings.workspace_id is None:
-        warnings.append(f"{ENV_WORKSPACE_ID} is not set: every payload must carry its workspaceId")
+    if not settings.allowed_workspaces and settings.workspace_id is not None:
+        warnings.append(
+            f"{ENV_ALLOWED_WORKSPACES} is not set: the function serves {ENV_WORKSPACE_ID} "
+            "known by its id only, so the incident's ARM id is not checked against it"
+        )
     if not settings.managed_identity_client_id:
         warnings.append(
             f"{ENV_MANAGED_IDENTITY_CLIENT_ID} is not set: a user-assigned identity "

@@ -22,12 +22,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lookup.errors import PayloadError
-from lookup.functionapp.settings import ENV_WORKSPACE_ID, AppSettings
+from lookup.functionapp.settings import AppSettings
+from lookup.functionapp.workspaces import check_arm_id, resolve_workspace
 from lookup.models import Entity, EntityKind, Incident, SkippedEntity, WorkspaceRef
 from lookup.sentinel.comments import IncidentRef, comment_id_for
-from lookup.sentinel.payload import parse_incident
+from lookup.sentinel.payload import (
+    SOURCE_ALERT_END,
+    SOURCE_ALERT_GENERATED,
+    SOURCE_CREATED,
+    SOURCE_LAST_ACTIVITY,
+    parse_incident,
+)
 from lookup.settings import is_guid
 from lookup.timefmt import iso, parse_timestamp
+from lookup.untrusted import check_alert_time, field_text, find_invalid_text, load_json
 
 #: Version tag of the queue message layout.
 MESSAGE_SCHEMA = "anomaly-lookup/incident@1"
@@ -36,6 +44,15 @@ MESSAGE_SCHEMA = "anomaly-lookup/incident@1"
 MAX_MESSAGE_BYTES = 48_000
 
 _TITLE_CHARS_WHEN_TRIMMED = 500
+#: Incident numbers are positive 32-bit counters per workspace; 2**63 - 1 leaves room.
+_MAX_INCIDENT_NUMBER = 2**63 - 1
+#: Where each alert time source sits in an incident trigger body (for error messages).
+_TIME_FIELDS = {
+    SOURCE_ALERT_END: "object.properties.alerts[].properties.endTimeUtc",
+    SOURCE_ALERT_GENERATED: "TimeGenerated",
+    SOURCE_LAST_ACTIVITY: "object.properties.lastActivityTimeUtc",
+    SOURCE_CREATED: "object.properties.createdTimeUtc",
+}
 
 
 @dataclass(frozen=True)
@@ -73,19 +90,29 @@ def accept_payload(
 ) -> WorkItem:
     """Validate an incident payload (any accepted shape) into a :class:`WorkItem`.
 
-    Checks what the lookup and the comment need: a parseable incident, its ARM coordinates,
-    and a Log Analytics workspace id (the payload's ``workspaceId``, else the configured
-    default ``ANOMALY_LOOKUP_WORKSPACE_ID``).
+    Checks what the lookup and the comment need and what the function may serve: a
+    parseable incident, its ARM coordinates (``workspaceInfo`` and the incident's ARM id
+    agreeing), a Log Analytics workspace id (the payload's ``workspaceId``, else the one the
+    allow-list gives the incident's workspace) that the allow-list serves together with the
+    incident's workspace (:mod:`lookup.functionapp.workspaces`), and an alert time whose
+    analysis window exists.
 
     Raises:
         PayloadError: the payload cannot be used; ``field`` names the JSON path to fix.
+        SettingsError: the function serves no workspace at all.
     """
-    incident = parse_incident(payload)
     try:
-        workspace_id = _workspace_id(incident, settings)
-        target = IncidentRef.from_incident(incident)
+        incident = parse_incident(payload)
+    except (RecursionError, OverflowError) as exc:
+        raise PayloadError("$", f"cannot be read: {type(exc).__name__}") from exc
+    except PayloadError:
+        raise
+    except ValueError as exc:  # a number Python refuses to convert, inside a JSON string
+        raise PayloadError("$", f"cannot be read: {str(exc)[:200]}") from exc
+    try:
+        target, workspace_id = _served_target(incident, settings)
     except PayloadError as exc:
-        raise _with_payload_path(exc, payload) from exc
+        raise relocate(exc, payload) from exc
     return WorkItem(
         tracking_id=tracking_id or str(uuid.uuid4()),
         incident=incident,
@@ -97,26 +124,59 @@ def accept_payload(
     )
 
 
-def _workspace_id(incident: Incident, settings: AppSettings) -> str:
-    workspace_id = incident.workspace.workspace_id
-    if workspace_id is None:
-        if settings.workspace_id is None:
-            raise PayloadError(
-                "workspaceId",
-                "missing: the payload names no Log Analytics workspace and no default is "
-                f"configured ({ENV_WORKSPACE_ID})",
-            )
-        return settings.workspace_id
-    if not is_guid(workspace_id):
+def _served_target(incident: Incident, settings: AppSettings) -> tuple[IncidentRef, str]:
+    """The comment target and the workspace to query, checked against the allow-list."""
+    payload_workspace = incident.workspace.workspace_id
+    if payload_workspace is not None and not is_guid(payload_workspace):
         raise PayloadError(
             "workspaceId",
-            f"not a Log Analytics workspace id (a GUID): {workspace_id[:80]!r}",
-            value=workspace_id,
+            f"not a Log Analytics workspace id (a GUID): {payload_workspace[:80]!r}",
+            value=payload_workspace,
         )
-    return workspace_id
+    target = IncidentRef.from_incident(incident)
+    check_arm_id(incident, target)
+    workspace_id = resolve_workspace(payload_workspace, target, settings.served_workspaces)
+    check_incident_values(incident, settings)
+    return target, workspace_id
 
 
-def _with_payload_path(error: PayloadError, payload: object) -> PayloadError:
+def check_served(item: WorkItem, settings: AppSettings) -> None:
+    """Re-check a decoded queue message as :func:`accept_payload` checked its payload.
+
+    A queue message can be written by anyone with access to the queue, not only by
+    :func:`encode_message`: the worker serves it only if the allow-list serves it and its
+    values would not fail every try.
+
+    Raises:
+        PayloadError: the message's workspace or incident is not served, or a value is out
+            of range.
+        SettingsError: the function serves no workspace at all.
+    """
+    check_arm_id(item.incident, item.target)
+    workspace_id = resolve_workspace(item.workspace_id, item.target, settings.served_workspaces)
+    if workspace_id.lower() != item.workspace_id.lower():  # pragma: no cover - defensive
+        raise PayloadError("workspaceId", "not the workspace the allow-list gives the incident")
+    check_incident_values(item.incident, settings)
+
+
+def check_incident_values(incident: Incident, settings: AppSettings) -> None:
+    """Values the worker would fail on every try: refused once, at the door.
+
+    Raises:
+        PayloadError: an alert time whose analysis window leaves the datetime range, or an
+            incident number that is not a plausible one.
+    """
+    field = _TIME_FIELDS.get(incident.alert_time_source, "incident.alertTime")
+    check_alert_time(incident.alert_time, settings.lookup, field=field)
+    number = incident.number
+    if number is not None and not 0 <= number <= _MAX_INCIDENT_NUMBER:
+        raise PayloadError(
+            "object.properties.incidentNumber",
+            f"not an incident number: {str(number)[:40]}",
+        )
+
+
+def relocate(error: PayloadError, payload: object) -> PayloadError:
     """The same error, with ``field`` replaced by where the bad value sits in the payload.
 
     Coordinates checked after parsing (workspace id, ARM names) may come from different
@@ -126,35 +186,37 @@ def _with_payload_path(error: PayloadError, payload: object) -> PayloadError:
     if not error.value:
         return error
     try:
-        document = json.loads(payload) if isinstance(payload, str | bytes) else payload
-    except ValueError:
+        document = (
+            load_json(payload, unicode=False) if isinstance(payload, str | bytes) else payload
+        )
+    except PayloadError:
         return error
     exact: list[str] = []
     partial: list[str] = []
-    _find_value(document, error.value, "", exact, partial)
+    _find_value(document, error.value, exact, partial)
     leaf = error.field.rsplit(".", 1)[-1].lower()
     named = [path for path in exact if re.split(r"[.\[]", path)[-1].lower() == leaf]
     candidates = named or exact or partial
     if not candidates:
         return error
-    return error.with_field(candidates[0])
+    return error.with_field(field_text(candidates[0]))
 
 
-def _find_value(
-    document: object, value: str, path: str, exact: list[str], partial: list[str]
-) -> None:
+def _find_value(document: object, value: str, exact: list[str], partial: list[str]) -> None:
     """Collect the paths of strings equal to ``value`` and of strings containing it."""
-    if isinstance(document, str):
-        if document == value:
-            exact.append(path or "$")
-        elif value in document:
-            partial.append(path or "$")
-    elif isinstance(document, Mapping):
-        for key, child in document.items():
-            _find_value(child, value, f"{path}.{key}" if path else str(key), exact, partial)
-    elif isinstance(document, list):
-        for index, child in enumerate(document):
-            _find_value(child, value, f"{path}[{index}]", exact, partial)
+    stack: list[tuple[object, str]] = [(document, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, str):
+            if node == value:
+                exact.append(path or "$")
+            elif value in node:
+                partial.append(path or "$")
+        elif isinstance(node, Mapping):
+            items = [(child, f"{path}.{key}" if path else str(key)) for key, child in node.items()]
+            stack.extend(reversed(items))
+        elif isinstance(node, list):
+            stack.extend(reversed([(c, f"{path}[{i}]") for i, c in enumerate(node)]))
 
 
 # --- writing the message -------------------------------------------------------------------
@@ -167,10 +229,21 @@ def encode_message(item: WorkItem) -> str:
     shortens the title and drops the incident URL.
 
     Raises:
-        PayloadError: the message cannot be made small enough (only for absurd ids).
+        PayloadError: the message cannot be made small enough (only for absurd ids), or it
+            holds text that is not valid Unicode (a lone surrogate escape in the payload):
+            ``value`` is that text, for :func:`relocate`.
     """
     incident = item.incident
     body = _message_dict(item)
+    invalid = find_invalid_text(body)
+    if invalid is not None:
+        path, value = invalid
+        raise PayloadError(
+            field_text(path),
+            "holds a lone UTF-16 surrogate (an escape such as \\ud800 that is not part of a "
+            "pair): not valid Unicode text, it cannot be queued",
+            value=value,
+        )
     text = _dumps(body)
     if len(text.encode("utf-8")) > MAX_MESSAGE_BYTES and item.has_entities:
         body["incident"]["entities"] = None
@@ -236,14 +309,25 @@ def _message_dict(item: WorkItem) -> dict[str, Any]:
 def decode_message(body: bytes | str) -> WorkItem:
     """The work item of a queue message written by :func:`encode_message`.
 
+    Nothing but :class:`PayloadError` comes out of it, whatever the bytes: a message can be
+    crafted by anyone who can write to the queue.
+
     Raises:
         PayloadError: the message is not one of ours (``field`` names the culprit).
     """
     try:
-        text = body.decode("utf-8") if isinstance(body, bytes) else body
-        document = json.loads(text)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise PayloadError("$", f"the queue message is not JSON: {exc}") from exc
+        return _decode(body)
+    except PayloadError:
+        raise
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise PayloadError("$", f"not a message of ours: {type(exc).__name__}") from exc
+
+
+def _decode(body: bytes | str) -> WorkItem:
+    try:
+        document = load_json(body)
+    except PayloadError as exc:
+        raise PayloadError(exc.field, f"the queue message is not JSON: {exc.message}") from exc
     reader = _Reader(document, "")
     schema = reader.text("schema")
     if schema != MESSAGE_SCHEMA:

@@ -16,6 +16,12 @@ from dataclasses import dataclass, field
 
 from lookup.azure_clients import DEFAULT_ARM_ENDPOINT, DEFAULT_LOGS_ENDPOINT
 from lookup.errors import SettingsError
+from lookup.functionapp.workspaces import (
+    ENV_ALLOWED_WORKSPACES,
+    AllowedWorkspace,
+    parse_allowed_workspaces,
+    served_workspaces,
+)
 from lookup.settings import Settings, is_guid
 
 # Environment variable (app setting) names, also used by infra/ and local.settings.example.json.
@@ -25,6 +31,17 @@ ENV_ARM_ENDPOINT = "ANOMALY_LOOKUP_ARM_ENDPOINT"
 ENV_SENTINEL_API_VERSION = "ANOMALY_LOOKUP_SENTINEL_API_VERSION"
 ENV_QUEUE_NAME = "ANOMALY_LOOKUP_QUEUE_NAME"
 ENV_MANAGED_IDENTITY_CLIENT_ID = "AZURE_CLIENT_ID"
+# ENV_ALLOWED_WORKSPACES = "ANOMALY_LOOKUP_ALLOWED_WORKSPACES" (lookup.functionapp.workspaces)
+__all__ = [
+    "ENV_ALLOWED_WORKSPACES",
+    "ENV_ARM_ENDPOINT",
+    "ENV_LOGS_ENDPOINT",
+    "ENV_MANAGED_IDENTITY_CLIENT_ID",
+    "ENV_QUEUE_NAME",
+    "ENV_SENTINEL_API_VERSION",
+    "ENV_WORKSPACE_ID",
+    "AppSettings",
+]
 
 _API_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}(-preview)?")
 _QUEUE_NAME = re.compile(r"[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]")
@@ -46,6 +63,9 @@ class AppSettings:
     queue_name: str = "incident-lookups"
     #: The user-assigned managed identity ``DefaultAzureCredential`` uses.
     managed_identity_client_id: str | None = None
+    #: The workspaces the function serves (``ANOMALY_LOOKUP_ALLOWED_WORKSPACES``); empty:
+    #: only the default workspace (see :attr:`served_workspaces`).
+    allowed_workspaces: tuple[AllowedWorkspace, ...] = ()
     #: The lookup's tunables (the ``ANOMALY_LOOKUP_*`` settings not listed above).
     lookup: Settings = field(default_factory=Settings)
 
@@ -70,6 +90,19 @@ class AppSettings:
             self.managed_identity_client_id
         ):
             raise SettingsError(ENV_MANAGED_IDENTITY_CLIENT_ID, "must be a client id GUID")
+        if (
+            self.allowed_workspaces
+            and self.workspace_id is not None
+            and not any(e.serves_id(self.workspace_id) for e in self.allowed_workspaces)
+        ):
+            raise SettingsError(
+                ENV_WORKSPACE_ID, f"the default workspace is not in {ENV_ALLOWED_WORKSPACES}"
+            )
+
+    @property
+    def served_workspaces(self) -> tuple[AllowedWorkspace, ...]:
+        """The allow-list in force: the setting's, else the default workspace by its id."""
+        return served_workspaces(self.allowed_workspaces, self.workspace_id)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> AppSettings:
@@ -87,7 +120,12 @@ class AppSettings:
             raw = env.get(name, "").strip()
             if raw:
                 values[attr] = raw
-        return cls(lookup=lookup, **values)
+        allowed = env.get(ENV_ALLOWED_WORKSPACES, "").strip()
+        return cls(
+            lookup=lookup,
+            allowed_workspaces=parse_allowed_workspaces(allowed) if allowed else (),
+            **values,
+        )
 
 
 _ENV_FIELDS: tuple[tuple[str, str], ...] = (

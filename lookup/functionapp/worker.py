@@ -6,17 +6,21 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from lookup.drilldown import portal_link
+from lookup.functionapp.budget import Budget
 from lookup.functionapp.clients import Services
 from lookup.functionapp.messages import WorkItem
 from lookup.functionapp.settings import AppSettings
+from lookup.models import Incident, SkippedEntity
 from lookup.observability import log_event, timed_step
-from lookup.sentinel.comments import CommentWrite, IncidentRef
+from lookup.sentinel.comments import CommentWrite, IncidentRef, SentinelIncidents
 from lookup.timefmt import iso
+from lookup.untrusted import is_unicode, printable
 
 if TYPE_CHECKING:
     from lookup.report import Report
@@ -62,29 +66,31 @@ def comment_links(report: Report, target: IncidentRef, settings: AppSettings) ->
     return links
 
 
-def run_work_item(item: WorkItem, settings: AppSettings, services: Services) -> LookupOutcome:
+def run_work_item(
+    item: WorkItem, settings: AppSettings, services: Services, budget: Budget | None = None
+) -> LookupOutcome:
     """List entities if needed, run the lookup, render and write the comment.
 
+    ``budget`` is the invocation's deadline (a fresh :meth:`Budget.start` when omitted):
+    the lookup's time budget is cut to leave room for the comment, and every Sentinel call
+    gets the time left as its deadline.
+
     Raises:
-        SinkError: listing entities or writing the comment failed (after retries).
+        SinkError: listing entities or writing the comment failed (after retries);
+            ``permanent`` says whether another try could succeed.
         WorkspaceError: the workspace cannot be queried at all.
         AnomalyLookupError: any other failure of the lookup.
     """
     from lookup.engine import run_lookup
-    from lookup.entities import entities_from_payload
     from lookup.render import render_comment_html
 
+    budget = budget or Budget.start()
     ids: dict[str, Any] = {"tracking_id": item.tracking_id, "incident": item.target.arm_id}
     incident = item.incident
     sentinel = services.incidents(item.target.subscription_id)
     listed = False
     if not item.has_entities:
-        with timed_step(log, "entities listed", **ids) as step:
-            response = sentinel.list_entities(item.target)
-            raws = response.get("entities") or []
-            found, skipped = entities_from_payload(raws)
-            incident = replace(incident, entities=found, skipped_entities=skipped)
-            step.update(entities=len(found), skipped=len(skipped))
+        incident = _listed_entities(item, sentinel, budget, ids)
         listed = True
     log_event(
         log,
@@ -95,7 +101,8 @@ def run_work_item(item: WorkItem, settings: AppSettings, services: Services) -> 
     )
     with timed_step(log, "lookup", **ids, workspace=item.workspace_id) as step:
         backend = services.backend(item.workspace_id)
-        report = run_lookup(incident, backend, settings=settings.lookup)
+        lookup_settings = budget.lookup_settings(settings.lookup)
+        report = run_lookup(incident, backend, settings=lookup_settings)
         incomplete = [t for t in report.tables if t.status in {"failed", "partial", "skipped"}]
         step.update(
             entities=len(incident.entities),
@@ -106,22 +113,51 @@ def run_work_item(item: WorkItem, settings: AppSettings, services: Services) -> 
             rows=report.stats.rows_returned,
             series=report.stats.series_scored,
             anomalies=len(report.anomalies),
+            time_budget=lookup_settings.time_budget_seconds,
         )
     with timed_step(log, "comment rendered", **ids) as step:
         message = render_comment_html(report, links=comment_links(report, item.target, settings))
         step.update(chars=len(message))
     with timed_step(log, "comment written", **ids, comment_id=item.comment_id) as step:
-        write = sentinel.write_comment(item.target, message)
+        write = sentinel.write_comment(item.target, message, deadline=budget.deadline)
         step.update(status=write.status, created=write.created)
     return LookupOutcome(item, report, message, write, listed)
 
 
+def _listed_entities(
+    item: WorkItem, sentinel: SentinelIncidents, budget: Budget, ids: dict[str, Any]
+) -> Incident:
+    """The incident with the entities the list-entities API gives it.
+
+    Entities whose text is not valid Unicode (a lone surrogate escape in the answer) are
+    skipped with that reason: no query or comment could carry them.
+    """
+    from lookup.entities import entities_from_payload
+
+    with timed_step(log, "entities listed", **ids) as step:
+        response = sentinel.list_entities(item.target, deadline=budget.deadline)
+        found, skipped = entities_from_payload(response.get("entities") or [])
+        usable = tuple(e for e in found if all(map(is_unicode, (e.value, *e.identifiers))))
+        unusable = tuple(
+            SkippedEntity(str(e.kind), "not valid Unicode text", printable(e.value)[:200])
+            for e in found
+            if e not in usable
+        )
+        step.update(entities=len(usable), skipped=len(skipped) + len(unusable))
+    return replace(item.incident, entities=usable, skipped_entities=(*skipped, *unusable))
+
+
 def failure_note(item: WorkItem, attempts: int | None) -> str:
-    """The short comment left when every try failed (HTML, like the enrichment)."""
-    tries = f"after {attempts} attempts " if attempts else ""
+    """The short comment left when every try failed (HTML, like the enrichment).
+
+    Every value is escaped: a queue message can be crafted, tracking id included.
+    """
+    tries = f"after {int(attempts)} attempts " if attempts else ""
+    tracking = html.escape(printable(item.tracking_id)[:100], quote=True)
+    received = html.escape(iso(item.received_at), quote=True)
     return (
         f"<p><b>Anomaly lookup failed</b> for this incident {tries}"
-        f"(tracking id {item.tracking_id}, received {iso(item.received_at)}).<br>\n"
+        f"(tracking id {tracking}, received {received}).<br>\n"
         "The enrichment will replace this note when the lookup runs again, for example when "
         "the playbook is re-run on the incident.<br>\n"
         "<small>Operators: search the function app's logs for the tracking id.</small></p>"

@@ -14,19 +14,29 @@ client-level ``api_version`` in its configuration but every operation reads only
 ``api_version`` keyword and otherwise sends ``2021-10-01``. So the version is passed on each
 call (:attr:`SentinelIncidents.api_version`, from ``ANOMALY_LOOKUP_SENTINEL_API_VERSION``).
 
-**Retries.** The client's azure-core ``RetryPolicy`` retries 408, 429, 500, 502, 503 and 504
-and honours ``Retry-After``; the function app configures its counts
-(:data:`ARM_RETRY_SETTINGS`). ``list-entities`` is a read-only ``POST``, which azure-core
-would not retry on 429/502 without ``Retry-After``: it is added to the retried methods for
-that call. What still fails is raised as :class:`~lookup.errors.SinkError` (with the HTTP
-status), logged, and left to the queue to retry.
+**Retries and time.** The client's azure-core retry policy retries 408, 429, 500, 502, 503
+and 504 and honours ``Retry-After``; the function app configures its counts
+(:data:`ARM_RETRY_SETTINGS`) on a :class:`~lookup.sentinel.arm_retry.BoundedRetryPolicy`.
+Every call takes a ``deadline`` (``time.monotonic``; :data:`ARM_CALL_SECONDS` from now when
+none is given) and passes the time left as the call's total ``timeout`` and as the cap of
+each attempt's read timeout, so no call outlasts its caller's budget, whatever ARM does.
+``list-entities`` is a read-only ``POST``, which azure-core would not retry on 429/502
+without ``Retry-After``: it is added to the retried methods for that call. What still fails
+is raised as :class:`~lookup.errors.SinkError` with the HTTP status and whether a retry can
+help (``permanent``: 400, 404, 409, 412 cannot), logged, and left to the caller.
+
+**Size.** Sentinel documents 30,000 characters per comment; its REST specification sets
+no ``maxLength`` and the service (.NET) is not public. A .NET ``string.Length`` counts
+UTF-16 code units, in which an emoji or any character above U+FFFF counts twice; so the
+length is measured that way (:func:`sentinel_length`), which is never less than the count
+of code points and therefore safe under either reading.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -35,6 +45,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from lookup.errors import PayloadError, SinkError
 from lookup.models import Incident
 from lookup.observability import log_event
+from lookup.untrusted import load_json
 
 if TYPE_CHECKING:
     from azure.mgmt.securityinsight import SecurityInsights
@@ -46,8 +57,12 @@ log = logging.getLogger(__name__)
 COMMENT_ID_NAMESPACE = uuid.UUID("6b6e72de-2375-4dd4-82d6-b9e75eba5fa4")
 #: Bumped only if a new comment must be written beside the old one instead of over it.
 COMMENT_ID_SCHEME = "anomaly-lookup|v1"
-#: Sentinel refuses comments longer than this (characters).
+#: Sentinel refuses comments longer than this, counted by :func:`sentinel_length`.
 MAX_COMMENT_CHARS = 30_000
+#: Total time of one call when the caller gives no deadline, in seconds.
+ARM_CALL_SECONDS = 120.0
+#: Longest single HTTP attempt, in seconds (see :mod:`lookup.sentinel.arm_retry`).
+ARM_ATTEMPT_SECONDS = 60.0
 
 #: The role the function's identity needs on the workspace: comments, list entities and
 #: Log Analytics query rights in one (built-in role id 3e150937-b8fe-4cfb-8069-0eaf05ecd056).
@@ -67,9 +82,10 @@ ARM_RETRY_SETTINGS: Mapping[str, Any] = {
 _RETRIED_METHODS = frozenset({"HEAD", "GET", "PUT", "DELETE", "OPTIONS", "TRACE", "POST"})
 
 # ARM path segments: names of subscriptions, groups, workspaces and incidents. Anything with
-# a slash, a dot-only name, a query or a fragment would change which resource the URL names.
-_SEGMENT = re.compile(r"^[\w.()\-]{1,256}$")
-_WORKSPACE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]{2,62}$")
+# a slash, a dot-only name, a query, a fragment or a newline would change which resource the
+# URL names. Matched with ``fullmatch``: ``$`` would also match before a trailing newline.
+_SEGMENT = re.compile(r"[\w.()\-]{1,256}")
+_WORKSPACE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{2,62}")
 
 T = TypeVar("T")
 
@@ -143,8 +159,17 @@ def _checked(field: str, value: str, pattern: re.Pattern[str]) -> None:
             "missing: needed to comment on the incident (give workspaceInfo, or an incident "
             "ARM id with its subscription, resource group and workspace)",
         )
-    if not pattern.match(value) or set(value) <= {"."}:
+    if not pattern.fullmatch(value) or set(value) <= {"."}:
         raise PayloadError(field, f"not a valid Azure resource name: {value[:80]!r}", value=value)
+
+
+def sentinel_length(message: str) -> int:
+    """The length of a comment as Sentinel is taken to count it: UTF-16 code units.
+
+    Characters outside the Basic Multilingual Plane (emoji, many CJK ideographs) count
+    twice, as in a .NET ``string.Length``; everything else once.
+    """
+    return len(message.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def comment_id_for(ref: IncidentRef) -> str:
@@ -184,19 +209,25 @@ class SentinelIncidents:
         self.client = client
         self.api_version = api_version
 
-    def write_comment(self, ref: IncidentRef, message: str) -> CommentWrite:
+    def write_comment(
+        self, ref: IncidentRef, message: str, *, deadline: float | None = None
+    ) -> CommentWrite:
         """Create or overwrite the enrichment comment of the incident.
 
+        ``deadline`` (``time.monotonic``) bounds the whole call, retries included.
+
         Raises:
-            SinkError: the message is too long, or ARM refused or kept failing; ``status``
-                is the HTTP status (403: the identity lacks the Responder role).
+            SinkError: the message is too long (permanent), or ARM refused or kept failing;
+                ``status`` is the HTTP status (403: the identity lacks the Responder role).
         """
         from azure.mgmt.securityinsight.models import IncidentComment
 
-        if len(message) > MAX_COMMENT_CHARS:
+        length = sentinel_length(message)
+        if length > MAX_COMMENT_CHARS:
             raise SinkError(
-                f"the comment has {len(message):,} characters; Sentinel accepts at most "
-                f"{MAX_COMMENT_CHARS:,}"
+                f"the comment has {length:,} characters (UTF-16 code units); Sentinel accepts "
+                f"at most {MAX_COMMENT_CHARS:,}",
+                permanent=True,
             )
         comment_id = comment_id_for(ref)
 
@@ -207,7 +238,7 @@ class SentinelIncidents:
             "write the incident comment",
             ref,
             # ``cls`` replaces the deserialized comment with the HTTP status.
-            lambda: cast(
+            lambda timing: cast(
                 int,
                 self.client.incident_comments.create_or_update(
                     ref.resource_group,
@@ -217,12 +248,14 @@ class SentinelIncidents:
                     IncidentComment(message=message),
                     api_version=self.api_version,
                     cls=status_of,
+                    **timing,
                 ),
             ),
+            deadline,
         )
-        return CommentWrite(comment_id, status, len(message))
+        return CommentWrite(comment_id, status, length)
 
-    def comment_exists(self, ref: IncidentRef) -> bool:
+    def comment_exists(self, ref: IncidentRef, *, deadline: float | None = None) -> bool:
         """Whether the incident already has its enrichment comment (any content).
 
         Raises:
@@ -230,7 +263,7 @@ class SentinelIncidents:
         """
         from azure.core.exceptions import ResourceNotFoundError
 
-        def get() -> bool:
+        def get(timing: dict[str, float]) -> bool:
             try:
                 self.client.incident_comments.get(
                     ref.resource_group,
@@ -238,14 +271,15 @@ class SentinelIncidents:
                     ref.incident_id,
                     comment_id_for(ref),
                     api_version=self.api_version,
+                    **timing,
                 )
             except ResourceNotFoundError:
                 return False
             return True
 
-        return self._call("read the incident comment", ref, get)
+        return self._call("read the incident comment", ref, get, deadline)
 
-    def list_entities(self, ref: IncidentRef) -> dict[str, Any]:
+    def list_entities(self, ref: IncidentRef, *, deadline: float | None = None) -> dict[str, Any]:
         """The incident's entities as the API returns them (``{"entities", "metaData"}``).
 
         The raw JSON is returned rather than the SDK's models: the 2022 models predate
@@ -258,31 +292,46 @@ class SentinelIncidents:
 
         def raw_json(pipeline_response: Any, _deserialized: Any, _headers: Any) -> Any:
             try:
-                return json.loads(pipeline_response.http_response.text())
-            except ValueError as exc:
+                return load_json(pipeline_response.http_response.text(), unicode=False)
+            except PayloadError as exc:
                 raise SinkError(f"the list-entities answer is not JSON: {exc}") from exc
 
         body = self._call(
             "list the incident's entities",
             ref,
-            lambda: self.client.incidents.list_entities(
+            lambda timing: self.client.incidents.list_entities(
                 ref.resource_group,
                 ref.workspace_name,
                 ref.incident_id,
                 api_version=self.api_version,
                 cls=raw_json,
                 retry_on_methods=_RETRIED_METHODS,
+                **timing,
             ),
+            deadline,
         )
         if not isinstance(body, dict) or not isinstance(body.get("entities", []), list):
             raise SinkError("the list-entities answer is not a JSON object with an entities array")
         return body
 
-    def _call(self, action: str, ref: IncidentRef, call: Callable[[], T]) -> T:
+    def _call(
+        self,
+        action: str,
+        ref: IncidentRef,
+        call: Callable[[dict[str, float]], T],
+        deadline: float | None,
+    ) -> T:
         from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError
 
+        left = ARM_CALL_SECONDS if deadline is None else deadline - time.monotonic()
+        if left <= 0:
+            error = SinkError(f"cannot {action}: the invocation's time budget is spent")
+            log_event(log, logging.ERROR, "sentinel call failed", action=action, reason=str(error))
+            raise error
+        # ``timeout``: the retry policy's total for the call; ``read_timeout``: one attempt.
+        timing = {"timeout": left, "read_timeout": min(ARM_ATTEMPT_SECONDS, left)}
         try:
-            return call()
+            return call(timing)
         except HttpResponseError as exc:
             status = exc.status_code
             error = SinkError(_http_failure(action, ref, status, exc), status=status)
@@ -293,6 +342,7 @@ class SentinelIncidents:
                 action=action,
                 incident=ref.arm_id,
                 status=status,
+                permanent=error.permanent,
                 missing_role=RESPONDER_ROLE if status == 403 else None,
                 scope=ref.workspace_arm_id if status == 403 else None,
                 reason=str(error),
@@ -302,7 +352,7 @@ class SentinelIncidents:
             error = SinkError(f"cannot {action}: no token for Azure Resource Manager: {exc}")
             log_event(log, logging.ERROR, "sentinel call failed", action=action, reason=str(error))
             raise error from exc
-        except AzureError as exc:  # connection failures, after the client's retries
+        except AzureError as exc:  # connection failures and time-outs, after the retries
             error = SinkError(f"cannot {action}: {type(exc).__name__}: {exc}")
             log_event(log, logging.ERROR, "sentinel call failed", action=action, reason=str(error))
             raise error from exc

@@ -23,6 +23,7 @@ from fakes.log_analytics import FakeCredential
 
 from lookup.functionapp import AzureServices, FunctionRuntime, Services
 from lookup.functionapp.settings import AppSettings
+from lookup.functionapp.workspaces import AllowedWorkspace
 from lookup.sentinel.comments import IncidentRef
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "payloads"
@@ -38,6 +39,48 @@ VICTIM = "adele.vance@contoso.com"
 ATTACKER_IP = "203.0.113.66"
 #: Values only the attack produces: each must be reported.
 INJECTED = ("RU", "Azure Active Directory PowerShell", ATTACKER_IP)
+#: The workspace of the REST incident fixture (which carries no workspace id).
+REST_WORKSPACE_ID = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+
+
+def workspace_resource_id(subscription: str, group: str, name: str) -> str:
+    return (
+        f"/subscriptions/{subscription}/resourceGroups/{group}"
+        f"/providers/Microsoft.OperationalInsights/workspaces/{name}"
+    )
+
+
+#: The allow-list of the tests' runtimes: the workspace of every payload they post.
+SERVED = (
+    AllowedWorkspace(
+        WORKSPACE_ID, workspace_resource_id(SUBSCRIPTION_ID, RESOURCE_GROUP, WORKSPACE_NAME)
+    ),
+    AllowedWorkspace(
+        "1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9",
+        workspace_resource_id("e4951288-c9ca-419a-9659-4048ffec804a", "soc-lab", "soc-lab-logs"),
+    ),
+    AllowedWorkspace(
+        "7d4f1c2a-0e9b-4c55-8a31-2b6e9f0d4c18",
+        workspace_resource_id(
+            "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", "rg-xxx-xxx", "log-hubhnakada-JapanEast"
+        ),
+    ),
+    AllowedWorkspace(
+        "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+        workspace_resource_id(
+            "11111111-2222-3333-4444-555555555555", "rg-sentinel", "law-sentinel"
+        ),
+    ),
+    AllowedWorkspace(
+        REST_WORKSPACE_ID,
+        workspace_resource_id("d0cfe6b2-9ac0-4464-9919-dccaee2e48c0", "myRg", "myWorkspace"),
+    ),
+)
+
+
+def served_settings(**overrides: Any) -> AppSettings:
+    """Settings serving :data:`SERVED` (and ``overrides``)."""
+    return AppSettings(**{"allowed_workspaces": SERVED, **overrides})
 
 
 def load(name: str) -> Any:
@@ -96,7 +139,7 @@ class NoServices:
 def offline_runtime(settings: AppSettings | None = None) -> FunctionRuntime:
     """A runtime whose triggers may not touch Azure (the HTTP and Event Grid paths)."""
     return FunctionRuntime(
-        settings or AppSettings(),
+        settings or served_settings(),
         services_factory=NoServices,
         clock=lambda: datetime(2026, 11, 19, 14, 36, tzinfo=UTC),
     )
@@ -107,7 +150,7 @@ def offline_runtime(settings: AppSettings | None = None) -> FunctionRuntime:
 
 def fake_settings(arm: FakeArm, logs: Any | None = None, **overrides: Any) -> AppSettings:
     """Settings whose endpoints are the fakes'."""
-    endpoints = {"arm_endpoint": arm.endpoint}
+    endpoints: dict[str, Any] = {"arm_endpoint": arm.endpoint, "allowed_workspaces": SERVED}
     if logs is not None:
         endpoints["logs_endpoint"] = logs.endpoint
     return AppSettings(**{**endpoints, **overrides})
@@ -144,11 +187,14 @@ def fake_services(
     return Clients(transport, services)
 
 
-def runtime_with(settings: AppSettings, services: Services) -> FunctionRuntime:
+def runtime_with(
+    settings: AppSettings, services: Services, *, function_timeout: timedelta | None = None
+) -> FunctionRuntime:
     return FunctionRuntime(
         settings,
         services_factory=lambda _settings: services,
         clock=lambda: datetime(2026, 11, 19, 14, 36, tzinfo=UTC),
+        function_timeout=function_timeout,
     )
 
 

@@ -19,7 +19,6 @@ from function_support import Capture, load, offline_runtime
 
 from lookup.errors import SettingsError
 from lookup.functionapp import FunctionRuntime, decode_message
-from lookup.functionapp.settings import AppSettings
 
 IP_HOST_INCIDENT = "b3c1d9e4-7a2f-4e8b-9c01-5d6e7f8a9b0c"
 EICAR_INCIDENT = "5e0f3f5b-2c1a-4f43-9a35-3d1b7c7e8a11"
@@ -27,7 +26,7 @@ EICAR_INCIDENT = "5e0f3f5b-2c1a-4f43-9a35-3d1b7c7e8a11"
 
 @pytest.fixture
 def runtime(install: Callable[[FunctionRuntime], FunctionRuntime]) -> FunctionRuntime:
-    return install(offline_runtime(AppSettings()))
+    return install(offline_runtime())
 
 
 def decoded(body: dict[str, Any]) -> func.EventGridEvent:

@@ -16,8 +16,13 @@ from lookup import __version__
 from lookup.functionapp import FunctionRuntime, function_timeout_of
 
 STORAGE = {"AzureWebJobsStorage__queueServiceUri": "https://st.queue.core.windows.net/"}
+WORKSPACE = (
+    "/subscriptions/2f4a6c8e-1b3d-4f5a-8c7e-9d0b1a2c3e4f/resourceGroups/rg-soc"
+    "/providers/Microsoft.OperationalInsights/workspaces/law-soc"
+)
 GOOD = {
     "ANOMALY_LOOKUP_WORKSPACE_ID": "7b0c4a52-93d1-4c1e-8f3a-6d2e5b9a0c17",
+    "ANOMALY_LOOKUP_ALLOWED_WORKSPACES": f"7b0c4a52-93d1-4c1e-8f3a-6d2e5b9a0c17={WORKSPACE}",
     "AZURE_CLIENT_ID": "0e1d2c3b-4a59-4687-9786-a5b4c3d2e1f0",
 }
 SECRETS = {
@@ -47,6 +52,7 @@ def test_healthy_through_the_registered_function(
     assert body["warnings"] == []
     configuration = body["configuration"]
     assert configuration["default_workspace_id"] == GOOD["ANOMALY_LOOKUP_WORKSPACE_ID"]
+    assert configuration["served_workspaces"] == [GOOD["ANOMALY_LOOKUP_ALLOWED_WORKSPACES"]]
     assert configuration["queue"] == "incident-lookups"
     assert configuration["sentinel_api_version"] == "2025-09-01"
     assert configuration["lookback_days"] == "14"
@@ -87,13 +93,25 @@ def test_missing_storage_connection_is_a_problem() -> None:
     assert [p["setting"] for p in report.body["problems"]] == ["AzureWebJobsStorage"]
 
 
-def test_no_default_workspace_or_identity_are_warnings() -> None:
-    report = FunctionRuntime.from_env({}).health(STORAGE)
+def test_a_workspace_known_by_id_only_or_no_identity_are_warnings() -> None:
+    environ = {"ANOMALY_LOOKUP_WORKSPACE_ID": GOOD["ANOMALY_LOOKUP_WORKSPACE_ID"]}
+    report = FunctionRuntime.from_env(environ).health(STORAGE)
     assert report.status == 200
     assert report.body["warnings"] == [
-        "ANOMALY_LOOKUP_WORKSPACE_ID is not set: every payload must carry its workspaceId",
+        "ANOMALY_LOOKUP_ALLOWED_WORKSPACES is not set: the function serves "
+        "ANOMALY_LOOKUP_WORKSPACE_ID known by its id only, so the incident's ARM id is not "
+        "checked against it",
         "AZURE_CLIENT_ID is not set: a user-assigned identity will not be used",
     ]
+    assert report.body["configuration"]["served_workspaces"] == [
+        GOOD["ANOMALY_LOOKUP_WORKSPACE_ID"]
+    ]
+
+
+def test_serving_no_workspace_is_a_problem() -> None:
+    report = FunctionRuntime.from_env({}).health(STORAGE)
+    assert report.status == 503
+    assert [p["setting"] for p in report.body["problems"]] == ["ANOMALY_LOOKUP_ALLOWED_WORKSPACES"]
 
 
 def test_a_time_budget_longer_than_the_function_timeout_is_a_problem() -> None:

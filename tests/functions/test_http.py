@@ -13,19 +13,21 @@ from typing import Any
 import pytest
 from function_support import (
     INCIDENT_ID,
+    REST_WORKSPACE_ID,
     WORKSPACE_ID,
     Capture,
     incident_payload,
     load,
     offline_runtime,
     post,
+    served_settings,
 )
 
 from lookup.errors import SettingsError
 from lookup.functionapp import MAX_BODY_BYTES, MESSAGE_SCHEMA, FunctionRuntime, decode_message
 from lookup.functionapp.settings import AppSettings
 
-DEFAULT_WORKSPACE = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+DEFAULT_WORKSPACE = REST_WORKSPACE_ID
 IP_HOST_WS = "1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9"
 EICAR_WS = "7d4f1c2a-0e9b-4c55-8a31-2b6e9f0d4c18"
 IP_HOST_ID = (
@@ -76,7 +78,7 @@ SHAPES: list[tuple[str, Any, str | None, str | None, int | None]] = [
 
 @pytest.fixture
 def runtime(install: Callable[[FunctionRuntime], FunctionRuntime]) -> FunctionRuntime:
-    return install(offline_runtime(AppSettings(workspace_id=DEFAULT_WORKSPACE)))
+    return install(offline_runtime(served_settings(workspace_id=DEFAULT_WORKSPACE)))
 
 
 def _call(functions: dict[str, Any], body: object, *, raw: bool = False) -> tuple[Any, Capture]:
@@ -258,19 +260,36 @@ def test_wrapped_payload_errors_name_the_path_as_posted(
     assert out.values == []
 
 
-def test_missing_workspace_is_400_unless_a_default_is_configured(
+def test_a_payload_without_workspace_id_gets_the_workspace_of_its_arm_id(
     functions: dict[str, Any], install: Callable[[FunctionRuntime], FunctionRuntime]
 ) -> None:
-    install(offline_runtime(AppSettings()))
-    response, out = _call(functions, load("rest_incident.json"))
-    error = json.loads(response.get_body())["error"]
-    assert (response.status_code, error["field"]) == (400, "workspaceId")
-    assert "ANOMALY_LOOKUP_WORKSPACE_ID" in error["message"]
-    assert out.values == []
-    install(offline_runtime(AppSettings(workspace_id=DEFAULT_WORKSPACE)))
+    # REST incidents carry no workspaceId: the allow-list entry of the incident's
+    # workspace gives it; no entry, no lookup.
+    install(offline_runtime(served_settings()))
     response, out = _call(functions, load("rest_incident.json"))
     assert response.status_code == 202
     assert decode_message(out.values[0]).workspace_id == DEFAULT_WORKSPACE
+    install(
+        offline_runtime(
+            served_settings(allowed_workspaces=served_settings().allowed_workspaces[:1])
+        )
+    )
+    response, out = _call(functions, load("rest_incident.json"))
+    error = json.loads(response.get_body())["error"]
+    assert (response.status_code, error["field"]) == (400, "id")
+    assert "ANOMALY_LOOKUP_ALLOWED_WORKSPACES" in error["message"]
+    assert out.values == []
+
+
+def test_a_function_serving_no_workspace_answers_500_naming_the_setting(
+    functions: dict[str, Any], install: Callable[[FunctionRuntime], FunctionRuntime]
+) -> None:
+    install(offline_runtime(AppSettings()))
+    response, out = _call(functions, incident_payload())
+    error = json.loads(response.get_body())["error"]
+    assert (response.status_code, error["code"]) == (500, "misconfigured")
+    assert error["field"] == "ANOMALY_LOOKUP_ALLOWED_WORKSPACES"
+    assert out.values == []
 
 
 def test_oversized_body_is_400_before_parsing(

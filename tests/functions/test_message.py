@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from function_support import WORKSPACE_ID, incident_payload, load
+from function_support import SERVED, WORKSPACE_ID, incident_payload, load
 
 from lookup.errors import PayloadError
 from lookup.functionapp import (
@@ -28,7 +28,11 @@ RECEIVED = datetime(2026, 11, 19, 14, 36, 1, 250000, tzinfo=UTC)
 
 def item_of(payload: object, **settings: Any) -> WorkItem:
     return accept_payload(
-        payload, AppSettings(**settings), source="http", tracking_id="t-1", now=RECEIVED
+        payload,
+        AppSettings(**{"allowed_workspaces": SERVED, **settings}),
+        source="http",
+        tracking_id="t-1",
+        now=RECEIVED,
     )
 
 

@@ -27,7 +27,7 @@ from function_support import (
 )
 
 from lookup.backends.local import LocalBackend
-from lookup.errors import PayloadError, SettingsError, SinkError
+from lookup.errors import SettingsError, SinkError
 from lookup.functionapp import FunctionRuntime
 from lookup.sentinel.comments import RESPONDER_ROLE, comment_id_for
 
@@ -152,7 +152,7 @@ def test_invalid_settings_fail_the_work_loudly(
         ('{"schema": "someone-else@1"}', "schema"),
     ],
 )
-def test_an_unreadable_message_is_logged_and_raised(
+def test_an_unreadable_message_is_logged_and_dropped(
     functions: dict[str, Any],
     runtime: FunctionRuntime,
     arm: FakeArm,
@@ -160,11 +160,14 @@ def test_an_unreadable_message_is_logged_and_raised(
     body: str,
     field: str,
 ) -> None:
-    with pytest.raises(PayloadError) as raised:
-        deliver(functions, body)
-    assert raised.value.field == field
-    (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert record.custom_dimensions["message_id"] == "msg-1"  # type: ignore[attr-defined]
+    # No retry can make it readable: ERROR log, and the message is consumed.
+    assert runtime.process_message(body, message_id="msg-1") is None
+    deliver(functions, body)
+    records = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(records) == 2
+    fields = records[0].custom_dimensions  # type: ignore[attr-defined]
+    assert (fields["message_id"], fields["field"]) == ("msg-1", field)
+    assert records[0].getMessage().startswith("queue message refused")
     assert arm.requests == []
 
 
