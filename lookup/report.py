@@ -145,6 +145,33 @@ class Report:
         """The report as JSON text (the ``--format json`` output)."""
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
 
+    # -- in a notebook: the [notebook] extra, imported on call (never by the function app) --
+
+    def to_dataframe(self) -> Any:
+        """The findings as a pandas DataFrame: one row per anomaly, in rank order.
+
+        Every field of the JSON ``anomalies`` under its JSON name (``rank``, ``score``,
+        ``entity``, ``entity_kind``, ``table``, ``entity_column``, ``column``, ``value``,
+        ``related``, ``actual``, ``expected``, ``bin_start`` and ``step``, ``first_seen``,
+        ``drilldown_kql``, ``series`` as a list per row), plus ``bin_end``; times are UTC
+        pandas timestamps. See :mod:`lookup.notebook.frames`. Needs pandas.
+        """
+        from lookup.notebook.frames import findings_frame
+
+        return findings_frame(self)
+
+    def tables_dataframe(self) -> Any:
+        """The tables looked at as a pandas DataFrame: status, rows, columns, error."""
+        from lookup.notebook.frames import tables_frame
+
+        return tables_frame(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view of the report: the HTML of the Sentinel incident comment."""
+        from lookup.notebook.display import report_html
+
+        return report_html(self)
+
 
 def _window_dict(window: Window) -> dict[str, Any]:
     return {

@@ -20,6 +20,14 @@ PACKAGE = ROOT / "lookup"
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
 
+#: Report methods for notebooks: each imports lookup.notebook (pandas, matplotlib: the
+#: [notebook] extra) when called. The imports inside them are not followed: the function
+#: app never calls them (test_the_function_app_never_calls_the_notebook_methods), and an
+#: import that runs on call, once every module is loaded, makes no import cycle.
+NOTEBOOK_METHODS = {
+    "lookup.report": frozenset({"to_dataframe", "tables_dataframe", "_repr_html_"}),
+}
+
 
 # --- dependencies -----------------------------------------------------------------------
 
@@ -69,15 +77,28 @@ def _module_name(path: Path) -> str:
     return ".".join(parts)
 
 
+def _walk(tree: ast.AST, skip: frozenset[str]) -> Iterator[ast.AST]:
+    """``ast.walk`` without the bodies of the functions named in ``skip``."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.FunctionDef) and node.name in skip:
+            continue
+        yield node
+        todo.extend(ast.iter_child_nodes(node))
+
+
 def _imports(path: Path) -> set[str]:
-    """Modules of ``lookup`` (and third-party tops) that ``path`` imports, lazily or not."""
+    """Modules of ``lookup`` (and third-party tops) that ``path`` imports, lazily or not
+    (except inside :data:`NOTEBOOK_METHODS`)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     if path.name == "__init__.py":
         package = _module_name(path)
     else:
         package = "" if path.parent == ROOT else _module_name(path.parent)
     found: set[str] = set()
-    for node in ast.walk(tree):
+    skip = NOTEBOOK_METHODS.get(_module_name(path), frozenset())
+    for node in _walk(tree, skip):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -169,6 +190,17 @@ def test_function_app_never_imports_the_demo_or_duckdb() -> None:
         third_party |= {m.split(".")[0] for m in _imports(path)}
     assert "duckdb" not in third_party
     assert "pandas" not in third_party
+
+
+def test_the_function_app_never_calls_the_notebook_methods() -> None:
+    reachable = _reachable(ROOT / "function_app.py")
+    assert sorted(m for m in reachable if m.startswith("lookup.notebook")) == []
+    methods = frozenset().union(*NOTEBOOK_METHODS.values())
+    paths = [ROOT / "function_app.py", *(p for m in reachable if (p := _path_of(m)))]
+    for path in paths:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        used = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+        assert used & methods == set(), path
 
 
 # --- size -------------------------------------------------------------------------------
