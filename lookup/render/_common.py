@@ -281,7 +281,7 @@ def verdict_text(summary: EntitySummary, report: Report, value_limit: int) -> st
 
 def _window_note(summary: EntitySummary, report: Report) -> str:
     window = summary.window
-    if window is None or window.step == report.window.step:
+    if window is None or window.step == header_window(report).step:
         return ""
     note = f" ({step_text(window.step)} bins from {fmt_time(window.start)}"
     if summary.first_seen is not None:
@@ -308,3 +308,46 @@ def no_anomalies_sentence(report: Report) -> str:
         f"No anomalies: {plural(series_scored(report), 'series', 'series')} scored "
         f"across {plural(tables, 'table')}."
     )
+
+
+@dataclass(frozen=True)
+class StepGroup:
+    """Entities analysed with one series window (one step), for the report header."""
+
+    window: Window
+    entities: tuple[str, ...]
+
+
+def step_groups(report: Report) -> list[StepGroup]:
+    """The windows the entities were analysed with, each with its entities.
+
+    Entities found in no table keep the default window and are left out, unless no entity
+    was found at all. Daily (longer) steps first.
+    """
+    found_values = {value for table in report.tables for value in table.entity_columns}
+    chosen = [
+        e
+        for e in report.entities
+        if e.tables or e.first_seen is not None or e.entity.value in found_values
+    ] or list(report.entities)
+    groups: dict[Window, list[str]] = {}
+    for entity_report in chosen:
+        groups.setdefault(entity_report.window, []).append(entity_report.entity.value)
+    if not groups:
+        return [StepGroup(report.window, ())]
+    ordered = sorted(groups.items(), key=lambda item: (-item[0].step, item[0].start))
+    return [StepGroup(window, tuple(values)) for window, values in ordered]
+
+
+def header_window(report: Report) -> Window:
+    """The window the header states: the only one used, else the report's default one."""
+    groups = step_groups(report)
+    return groups[0].window if len(groups) == 1 else report.window
+
+
+def entity_list_text(values: Iterable[str], limit: int, shown: int = 4) -> str:
+    """``a, b, c and 2 more``: entity names for a header line, each cut to ``limit``."""
+    items = [display_text(v, limit) for v in values]
+    if len(items) <= shown:
+        return ", ".join(items)
+    return f"{', '.join(items[:shown])} and {len(items) - shown} more"

@@ -27,11 +27,12 @@ from itertools import accumulate
 from urllib.parse import urlsplit
 
 from lookup import __version__
-from lookup.models import Anomaly
+from lookup.models import Anomaly, Window
 from lookup.render._common import (
     EntitySummary,
     actual_vs_expected,
     display_text,
+    entity_list_text,
     entity_summaries,
     fmt_bin,
     fmt_count,
@@ -44,6 +45,7 @@ from lookup.render._common import (
     ranked,
     skipped_entity_text,
     status_counts,
+    step_groups,
     step_text,
     utc,
     verdict_text,
@@ -248,13 +250,7 @@ def _head(report: Report, detail: _Detail) -> str:
             + ".</p>\n"
         )
         return "".join(parts)
-    window = report.window
-    lines.append(
-        f"Window {_e(fmt_time(window.start, window.step))} to "
-        f"{_e(fmt_time(window.end, window.step))} UTC in {_e(step_text(window.step))} bins; "
-        f"the last bin ({_e(fmt_time(window.test_bin_start, window.step))} to "
-        f"{_e(fmt_time(window.end, window.step))}) is the one tested."
-    )
+    lines.extend(_window_lines(report))
     parts = ["<p>" + "<br>\n".join(lines) + "</p>\n"]
     incomplete = status_counts(incomplete_tables(report))
     if incomplete:
@@ -265,6 +261,26 @@ def _head(report: Report, detail: _Detail) -> str:
         )
     parts.append(_verdicts(report, entity_summaries(report), detail))
     return "".join(parts)
+
+
+def _window_sentence(window: Window) -> str:
+    return (
+        f"{_e(fmt_time(window.start, window.step))} to "
+        f"{_e(fmt_time(window.end, window.step))} UTC in {_e(step_text(window.step))} bins; "
+        f"the last bin ({_e(fmt_time(window.test_bin_start, window.step))} to "
+        f"{_e(fmt_time(window.end, window.step))}) is the one tested"
+    )
+
+
+def _window_lines(report: Report) -> list[str]:
+    """The window the entities were tested in, or, with several steps, which used which."""
+    groups = step_groups(report)
+    if len(groups) == 1:
+        return [f"Window {_window_sentence(groups[0].window)}."]
+    return [
+        f"Window {_window_sentence(group.window)} for {_e(entity_list_text(group.entities, 60))}."
+        for group in groups
+    ]
 
 
 def _verdicts(report: Report, summaries: Sequence[EntitySummary], detail: _Detail) -> str:
@@ -488,15 +504,16 @@ def _skipped_block(report: Report, detail: _Detail) -> str:
 
 
 def _small_print(report: Report, detail: _Detail) -> str:
-    window = report.window
     stats = report.stats
     lines = []
     if report.entities or report.anomalies:
-        lines.append(
-            f"Window {_e(iso(utc(window.start)))} to {_e(iso(utc(window.end)))} "
-            f"(end exclusive), step {_e(step_text(window.step))}, "
-            f"{plural(window.bins, 'bin')}; the last bin is the test bin."
-        )
+        for group in step_groups(report):
+            window = group.window
+            lines.append(
+                f"Window {_e(iso(utc(window.start)))} to {_e(iso(utc(window.end)))} "
+                f"(end exclusive), step {_e(step_text(window.step))}, "
+                f"{plural(window.bins, 'bin')}; the last bin is the test bin."
+            )
     if detail.settings and report.settings:
         shown = list(report.settings.items())[:30]
         echo = "; ".join(f"{_t(key, 40)}={_t(value, min(detail.text, 80))}" for key, value in shown)

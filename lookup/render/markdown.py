@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 
 from lookup import __version__
-from lookup.models import Anomaly
+from lookup.models import Anomaly, Window
 from lookup.render._common import (
     actual_vs_expected,
     display_text,
+    entity_list_text,
     entity_summaries,
     fmt_bin,
     fmt_count,
@@ -25,6 +26,7 @@ from lookup.render._common import (
     ranked,
     skipped_entity_text,
     status_counts,
+    step_groups,
     step_text,
     utc,
     verdict_text,
@@ -101,6 +103,26 @@ def _cell(markdown: str) -> str:
     return markdown.replace("|", "\\|")
 
 
+def _window_text(window: Window) -> str:
+    return (
+        f"{iso(utc(window.start))} to {iso(utc(window.end))} (end exclusive), "
+        f"step {step_text(window.step)}, {plural(window.bins, 'bin')}; "
+        f"test bin {iso(utc(window.test_bin_start))}"
+    )
+
+
+def _window_lines(report: Report) -> list[str]:
+    """The window the entities were tested in, or, with several steps, which used which."""
+    groups = step_groups(report)
+    if len(groups) == 1:
+        return [f"- Window: {_window_text(groups[0].window)}"]
+    lines = ["- Windows (each entity is tested in its own step):"]
+    for group in groups:
+        names = entity_list_text(group.entities, 60)
+        lines.append(f"  - {_window_text(group.window)}: {_text(names, 400)}")
+    return lines
+
+
 def _header(report: Report) -> str:
     incident = report.incident
     title = "# Anomaly lookup"
@@ -117,12 +139,7 @@ def _header(report: Report) -> str:
     if incident.severity:
         lines.append(f"- Severity: {_text(incident.severity, 40)}")
     if report.entities or report.anomalies:
-        window = report.window
-        lines.append(
-            f"- Window: {iso(utc(window.start))} to {iso(utc(window.end))} (end exclusive), "
-            f"step {step_text(window.step)}, {plural(window.bins, 'bin')}; "
-            f"test bin {iso(utc(window.test_bin_start))}"
-        )
+        lines.extend(_window_lines(report))
     else:
         lines.append(
             "- **No lookup was run:** the incident has no entity the lookup can search"

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 from conftest import (
+    DAILY,
     HOSTILE,
     HOSTILE_SHOWN,
     HOURLY,
@@ -364,7 +365,8 @@ def test_verdict_for_an_entity_seen_nowhere_and_an_hourly_entity(
     report = replace(
         report,
         entities=tuple(
-            replace(e, first_seen=HOURLY.start) if e.entity == IP else e for e in report.entities
+            replace(e, first_seen=HOURLY.start if e.entity == IP else DAILY.start)
+            for e in report.entities
         ),
     )
     verdicts = [li.text for li in parse(render_comment_html(report)).find_all("li")]
@@ -372,6 +374,26 @@ def test_verdict_for_an_entity_seen_nowhere_and_an_hourly_entity(
         "203.0.113.7 (Ip): not seen in any of the 3 tables searched "
         "(1h bins from 2024-12-31 11:00; first seen 2024-12-31 11:00)"
     )
+
+
+def test_header_says_which_entity_used_which_step(make_report: ReportFactory, parse: Parse) -> None:
+    report = make_report(1, entities=[JDOE, IP], windows={IP.value: HOURLY})
+    text = parse(render_comment_html(report)).text
+    assert "Window 2024-12-20 to 2025-01-04 UTC in 1d bins;" in text
+    assert "is the one tested for jdoe@contoso.com." in text
+    assert "Window 2024-12-31 11:00 to 2025-01-03 11:00 UTC in 1h bins;" in text
+    assert "is the one tested for 203.0.113.7." in text
+
+
+def test_header_states_the_hourly_window_when_every_entity_used_it(
+    make_report: ReportFactory, parse: Parse
+) -> None:
+    # Issue 10: the header said "1d bins" while every entity was analysed in 1h bins.
+    report = make_report(1, entities=[JDOE, IP], windows={IP.value: HOURLY, JDOE.value: HOURLY})
+    text = parse(render_comment_html(report)).text
+    assert "1d bins" not in text
+    assert "Window 2024-12-31 11:00 to 2025-01-03 11:00 UTC in 1h bins;" in text
+    assert "(1h bins from" not in text  # no per-entity note repeating the header
 
 
 def test_entities_with_anomalies_come_first(make_report: ReportFactory, parse: Parse) -> None:

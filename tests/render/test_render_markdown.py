@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import HOURLY, IP, ReportFactory, make_anomaly
+from conftest import HOURLY, IP, JDOE, ReportFactory, make_anomaly
 
 from lookup.models import SkippedEntity
 from lookup.render.markdown import render_markdown
@@ -139,6 +139,29 @@ def test_skipped_entities_settings_and_stats(make_report: ReportFactory) -> None
 def test_hourly_entity_is_noted(make_report: ReportFactory) -> None:
     out = render_markdown(make_report(0, windows={IP.value: HOURLY}))
     assert "(1h bins from 2024-12-31 11:00)" in out
+
+
+def test_header_lists_each_step_with_its_entities(make_report: ReportFactory) -> None:
+    out = render_markdown(make_report(1, entities=[JDOE, IP], windows={IP.value: HOURLY}))
+    assert (
+        "- Windows (each entity is tested in its own step):\n"
+        "  - 2024-12-20T00:00:00Z to 2025-01-04T00:00:00Z (end exclusive), step 1d, 15 bins; "
+        "test bin 2025-01-03T00:00:00Z: jdoe@contoso.com\n"
+        "  - 2024-12-31T11:00:00Z to 2025-01-03T11:00:00Z (end exclusive), step 1h, 72 bins; "
+        "test bin 2025-01-03T10:00:00Z: 203.0.113.7\n"
+    ) in out
+
+
+def test_header_states_the_hourly_window_when_every_entity_used_it(
+    make_report: ReportFactory,
+) -> None:
+    windows = {IP.value: HOURLY, JDOE.value: HOURLY}
+    out = render_markdown(make_report(1, entities=[JDOE, IP], windows=windows))
+    header = out.split("\n## ")[0]
+    assert (
+        "- Window: 2024-12-31T11:00:00Z to 2025-01-03T11:00:00Z (end exclusive), step 1h" in header
+    )
+    assert "step 1d" not in header
 
 
 def test_no_usable_entity(make_report: ReportFactory) -> None:
