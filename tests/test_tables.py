@@ -8,6 +8,10 @@ from pathlib import Path
 import pytest
 
 from lookup.backends.base import ColumnInfo
+from lookup.entity_columns import COLUMNS, split_columns
+from lookup.entity_kinds import SEARCHED, SKIPPED
+from lookup.entity_table import BEGIN, END, entity_kinds_markdown, readme_section
+from lookup.identifier_rules import RULES
 from lookup.models import EntityKind
 from lookup.tables import (
     BOOKKEEPING_COLUMNS,
@@ -323,3 +327,64 @@ def test_categorical_candidates_on_signin_logs_exclude_unique_ids() -> None:
     assert {"AppDisplayName", "ResultType", "ClientAppUsed", "IPAddress"} <= set(candidates)
     assert not {"Id", "CorrelationId", "OriginalRequestId", "UniqueTokenIdentifier",
                 "AADTenantId", "TenantId", "DeviceDetail", "IsRisky"} & set(candidates)  # fmt: skip
+
+
+# --- the mapping as data, and the README table generated from it --------------------------
+
+#: Sentinel's EntityKind enum (azure-rest-api-specs common/EntityTypes.json, SDK enum).
+SENTINEL_KINDS = (
+    "Account Host File AzureResource CloudApplication DnsResolution FileHash Ip Malware "
+    "Process RegistryKey RegistryValue SecurityGroup Url IoTDevice SecurityAlert Bookmark "
+    "MailCluster MailMessage Mailbox SubmissionMail Nic"
+).split()
+
+
+def test_every_sentinel_kind_is_searched_or_skipped_with_its_reason() -> None:
+    searched = {spec.name for spec in SEARCHED.values()}
+    assert searched == {str(kind) for kind in EntityKind}
+    for name in SENTINEL_KINDS:
+        assert (name in searched) != (name in SKIPPED), name
+    assert all(len(reason) > 20 for reason in SKIPPED.values())
+    # Only kinds with nothing to search of their own are skipped.
+    assert set(SKIPPED) & set(SENTINEL_KINDS) == {"SecurityAlert", "Bookmark", "MailCluster"}
+
+
+def test_every_searched_kind_says_how_and_where() -> None:
+    for kind, spec in SEARCHED.items():
+        assert spec.identifiers, kind
+        assert (spec.rule is None) != (not spec.properties), kind
+        assert spec.rule is None or spec.rule in RULES, kind
+        assert COLUMNS[kind], kind
+        for table, text in COLUMNS[kind].items():
+            named, free = split_columns(text)
+            assert named or free, (kind, table)
+            assert ENTITY_COLUMNS[kind][table] == (*named, *free)
+
+
+def test_free_text_columns_of_urls_domains_and_hashes() -> None:
+    for kind in (EntityKind.URL, EntityKind.DNS_RESOLUTION, EntityKind.FILE_HASH):
+        assert split_columns(COLUMNS[kind]["Syslog"])[1] == ("SyslogMessage",)
+        assert "AdditionalExtensions" in split_columns(COLUMNS[kind]["CommonSecurityLog"])[1]
+    assert split_columns(COLUMNS[EntityKind.URL]["SecurityEvent"])[1] == ("CommandLine",)
+    columns = [ColumnInfo("TimeGenerated", "datetime"), ColumnInfo("RawData", "string")]
+    assert entity_columns(EntityKind.URL, "Proxy_CL", columns) == ("RawData",)
+    assert entity_columns(EntityKind.ACCOUNT, "Proxy_CL", columns) == ()
+
+
+def test_a_custom_log_copy_of_an_entity_column_is_an_entity_column() -> None:
+    # The training lab's OfficeActivity export carries ClientIP_ and UserId_ beside ClientIP
+    # and UserId (tests/fixtures/real): they restate the entity, they are not findings.
+    schema = load_bundled_schema("OfficeActivity")
+    assert schema is not None
+    ip_columns = entity_columns(EntityKind.IP, "OfficeActivity", schema)
+    assert ip_columns[:2] == ("ClientIP", "ClientIP_")
+    assert "UserId_" in entity_columns(EntityKind.ACCOUNT, "OfficeActivity", schema)
+    assert "ClientIP_" not in entity_columns(EntityKind.ACCOUNT, "OfficeActivity", schema)
+
+
+def test_readme_table_of_entity_kinds_matches_the_data() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    start, end = readme.index(BEGIN), readme.index(END) + len(END)
+    assert readme[start:end] == readme_section(), "run: python -m lookup.entity_table"
+    for kind in EntityKind:
+        assert f"\n| {kind} | " in entity_kinds_markdown()
