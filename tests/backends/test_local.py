@@ -260,9 +260,7 @@ def test_log_analytics_csv_export_format(workspace: Path) -> None:
     write_csv(workspace / "Heartbeat.csv", rows)
     backend = LocalBackend(workspace)
     profile = backend.profile(
-        ProfileRequest(
-            "Heartbeat", T0, T0 + DAY, (EntityProbe(0, ("HOST1",), ("Computer",)),), ()
-        )
+        ProfileRequest("Heartbeat", T0, T0 + DAY, (EntityProbe(0, ("HOST1",), ("Computer",)),), ())
     )
     assert profile.row_count == 2
     assert profile.hits[0].first_seen == T0 + timedelta(hours=13, minutes=5, seconds=9.483)
