@@ -75,6 +75,14 @@ def _step_name(step: timedelta) -> str:
         return str(step)
 
 
+def _history_text(history: np.ndarray[Any, np.dtype[np.float64]], name: str) -> str:
+    """What the bins before the test bin held, in one line."""
+    if not history.any():
+        return f"{len(history)} earlier {name}s: never seen"
+    low, high = fmt_count(float(history.min())), fmt_count(float(history.max()))
+    return f"{len(history)} earlier {name}s: {low} to {high} rows, mean {history.mean():.2g}"
+
+
 def _titles(anomaly: Anomaly) -> tuple[str, str]:
     head = f"#{anomaly.rank}  {anomaly.entity}  ·  {anomaly.table}"
     what = f"{anomaly.column} = {anomaly.value}"
@@ -141,11 +149,8 @@ def plot_finding(report: Report, rank: int = 1, *, ax: Axes | None = None) -> Fi
         color=_TEST,
         fontweight="bold",
     )
-    history = counts[:-1]
-    if len(history):
-        ax.text(0.01, 0.74, f"earlier {name}s: {fmt_count(float(history.min()))} to "
-                f"{fmt_count(float(history.max()))} rows, mean {history.mean():.2g}",
-                transform=ax.transAxes, fontsize=8, color="#555555")  # fmt: skip
+    ax.text(0.01, 0.74, _history_text(counts[:-1], name), transform=ax.transAxes,
+            fontsize=8, color="#555555")  # fmt: skip
     locator = mdates.AutoDateLocator(minticks=4, maxticks=10)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]

@@ -5,15 +5,22 @@ only over HTTPS), what ``azure-mgmt-securityinsight``'s ``SecurityInsights`` cli
 
 * ``PUT .../incidents/{incidentId}/comments/{commentId}``: create-or-update a comment
   (201 when new, 200 when replaced), with Sentinel's limits: 30,000 characters per
-  message, 100 comments per incident;
+  message, counted as .NET counts them (UTF-16 code units: an emoji counts twice; see
+  ``lookup.sentinel.comments.sentinel_length``), 100 comments per incident;
 * ``GET .../incidents/{incidentId}/comments/{commentId}``: one comment, or 404;
 * ``POST .../incidents/{incidentId}/entities``: the entities registered for the incident
-  (:meth:`FakeArm.set_entities`), or 404 for an unknown incident.
+  (:meth:`FakeArm.set_entities`), or 404 for an unknown incident;
+* ``GET .../incidents/{incidentId}``: an incident registered with
+  :meth:`FakeArm.set_incident`, or 404;
+* ``GET .../incidents?$filter=properties/incidentNumber eq N``: the incidents of that
+  number (any other ``$filter`` is a 400; ``$top`` is honoured).
 
 Every request is recorded (method, path, query, headers, JSON body). Faults are injected
 per request (:class:`ArmFault`): any status with an ARM error body and an optional
 ``Retry-After``, e.g. 429 then success, or 403 ``AuthorizationFailed`` as ARM answers
-when the caller lacks the role.
+when the caller lacks the role; or no answer at all (``hang``): the request is read and
+the connection left open for that many seconds (or until :meth:`FakeArm.clear`), as an
+endpoint that accepts a request and never answers.
 """
 
 from __future__ import annotations
@@ -44,6 +51,9 @@ _INCIDENT = (
 )
 _COMMENT = re.compile(_INCIDENT + r"/comments/(?P<comment>[^/]+)$", re.IGNORECASE)
 _ENTITIES = re.compile(_INCIDENT + r"/entities$", re.IGNORECASE)
+_INCIDENT_ONE = re.compile(_INCIDENT + r"$", re.IGNORECASE)
+_INCIDENT_LIST = re.compile(_INCIDENT.removesuffix(r"/(?P<incident>[^/]+)") + r"$", re.IGNORECASE)
+_NUMBER_FILTER = re.compile(r"^\s*properties/incidentNumber\s+eq\s+(\d+)\s*$", re.IGNORECASE)
 
 
 def incident_key(sub: str, rg: str, ws: str, incident: str) -> str:
@@ -63,6 +73,8 @@ class ArmFault:
     retry_after: str | None = None
     code: str = "InjectedFault"
     message: str = "injected fault"
+    #: Seconds to hold the request without answering (then the connection is closed).
+    hang: float | None = None
 
     def matches(self, method: str, path: str) -> bool:
         if self.times <= 0:
@@ -191,6 +203,11 @@ class _Handler(BaseHTTPRequestHandler):
         if not query.get("api-version"):
             return self._error(400, "MissingApiVersionParameter", "api-version is required")
         fault = fake.take_fault(method, path)
+        if fault is not None and fault.hang is not None:
+            self._record(0)
+            fake.release.wait(fault.hang)
+            self.close_connection = True
+            return 0
         if fault is not None:
             headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
             return self._error(fault.status, fault.code, fault.message, headers)
@@ -210,7 +227,30 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._error(404, "NotFound", "incident not found")
             self._send(200, found)
             return 200
+        if method == "GET" and (one := _INCIDENT_ONE.match(path)) is not None:
+            key = incident_key(one["sub"], one["rg"], one["ws"], one["incident"])
+            incident = fake.incidents.get(key)
+            if incident is None:
+                return self._error(404, "NotFound", "incident not found")
+            self._send(200, incident)
+            return 200
+        if method == "GET" and (listed := _INCIDENT_LIST.match(path)) is not None:
+            return self._list_incidents(listed["sub"], listed["rg"], listed["ws"], query)
         return self._error(404, "NoRoute", f"no route for {method} {path}")
+
+    def _list_incidents(self, sub: str, rg: str, ws: str, query: dict[str, list[str]]) -> int:
+        prefix = incident_key(sub, rg, ws, "")
+        found = [v for k, v in self.server.fake.incidents.items() if k.startswith(prefix)]
+        (text,) = query.get("$filter", [""])
+        if text:
+            number = _NUMBER_FILTER.match(text)
+            if number is None:
+                return self._error(400, "BadRequest", f"unsupported $filter: {text}")
+            wanted = int(number[1])
+            found = [i for i in found if i.get("properties", {}).get("incidentNumber") == wanted]
+        (top,) = query.get("$top", [str(len(found))])
+        self._send(200, {"value": found[: int(top)]})
+        return 200
 
     def _comment_body(self, path: str, stored: StoredComment) -> dict[str, Any]:
         return {
@@ -243,7 +283,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if not isinstance(message, str) or not message:
             return self._error(400, "BadRequest", "properties.message is required")
-        if len(message) > MAX_COMMENT_CHARS:
+        if len(message.encode("utf-16-le", "surrogatepass")) // 2 > MAX_COMMENT_CHARS:
             return self._error(400, "BadRequest", "Comment message exceeds 30000 characters")
         with fake.lock:
             comments = fake.comments.setdefault(key, {})
@@ -283,7 +323,11 @@ class FakeArm:
     comments: dict[str, dict[str, StoredComment]] = field(default_factory=dict)
     #: incident key -> list-entities response.
     entities: dict[str, Any] = field(default_factory=dict)
+    #: incident key -> the incident resource (REST JSON).
+    incidents: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Set to let every hanging request go (``clear`` and stopping the server set it).
+    release: threading.Event = field(default_factory=threading.Event)
 
     def add_fault(self, fault: ArmFault) -> ArmFault:
         with self.lock:
@@ -305,15 +349,22 @@ class FakeArm:
     def set_entities(self, sub: str, rg: str, ws: str, incident: str, response: Any) -> None:
         self.entities[incident_key(sub, rg, ws, incident)] = response
 
+    def set_incident(self, sub: str, rg: str, ws: str, incident: dict[str, Any]) -> None:
+        """Serve ``incident`` (a REST incident: ``name`` is its id) from GET and list."""
+        self.incidents[incident_key(sub, rg, ws, incident["name"])] = incident
+
     def comments_of(self, sub: str, rg: str, ws: str, incident: str) -> dict[str, StoredComment]:
         return self.comments.get(incident_key(sub, rg, ws, incident), {})
 
     def clear(self) -> None:
+        self.release.set()
+        self.release = threading.Event()
         with self.lock:
             self.requests.clear()
             self.faults.clear()
             self.comments.clear()
             self.entities.clear()
+            self.incidents.clear()
 
 
 @contextmanager
@@ -322,7 +373,7 @@ def serve() -> Iterator[FakeArm]:
     fake = FakeArm()
     server = _Server(("127.0.0.1", 0), _Handler)
     server.fake = fake
-    with serve_https(server) as served:
+    with serve_https(server, before_stop=lambda: fake.release.set()) as served:
         fake.endpoint, fake.ca_path = served.endpoint, served.ca_path
         yield fake
 
