@@ -133,7 +133,8 @@ def host(props: Props, index: RefIndex) -> Iterator[str | None]:
         friendly = props.text("friendlyName")
         # Defender for Cloud hosts: friendlyName is the ARM id, never a host name.
         vm_name = machine_name(friendly)
-        host_name = None if vm_name else friendly
+        is_arm_id = (friendly or "").casefold().startswith("/subscriptions/")
+        host_name = None if is_arm_id else friendly
     fqdn: str | None = None
     if host_name and "." in host_name.strip(".") and not _is_ip(host_name):
         fqdn = host_name.strip(".")

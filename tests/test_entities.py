@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -461,3 +463,134 @@ def test_entities_from_payload_default_paths() -> None:
     with pytest.raises(PayloadError) as info:
         entities_from_payload([ent("Ip", address="1.1.1.1"), {"properties": {}}])
     assert info.value.field == "entities[1].kind"
+
+
+# --- every kind, on Microsoft's REST API examples (tests/fixtures/real/rest-api-specs) -----
+
+REST = Path(__file__).resolve().parent / "fixtures" / "real" / "rest-api-specs"
+
+
+def rest_entity(name: str) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads((REST / name).read_text("utf-8"))["responses"]["200"]["body"]
+    return body
+
+
+@pytest.mark.parametrize(
+    ("example", "kind", "identifiers"),
+    [
+        ("GetAccountEntityById.json", EntityKind.ACCOUNT, (
+            "administrator@contoso", "domain\\administrator", "S-1-5-18",
+            "f7033626-2572-46b1-bba0-06646f4f95b3", "11227b78-3c6e-436e-a2a2-02fc7662eca0",
+            "ee3cb2d8-14ba-45ef-8009-d6f1cacfa04d", "administrator",
+        )),
+        ("GetHostEntityById.json", EntityKind.HOST, ("vm1.contoso", "vm1", "contoso")),
+        ("GetIpEntityById.json", EntityKind.IP, ("10.3.2.8",)),
+        ("GetUrlEntityById.json", EntityKind.URL, ("https://bing.com", "bing.com")),
+        ("GetFileHashEntityById.json", EntityKind.FILE_HASH,
+         ("E923636F1093C414AAB39F846E9D7A372BEEFA7B628B28179197E539C56AA0F0",)),
+        ("GetProcessEntityById.json", EntityKind.PROCESS, ('"cmd"',)),
+        ("GetMailboxEntityById.json", EntityKind.MAILBOX,
+         ("emailAddress1", "upn1", "18cc8fdc-e169-4451-983a-bd027db286eb")),
+        # appId 1 is too short to search.
+        ("GetCloudApplicationEntityById.json", EntityKind.CLOUD_APPLICATION,
+         ("AppName", "InstanceName")),
+        ("GetAzureResourceEntityById.json", EntityKind.AZURE_RESOURCE, (
+            "/subscriptions/d0cfe6b2-9ac0-4464-9919-dccaee2e48c0/resourceGroups/myRg"
+            "/providers/Microsoft.Compute/virtualMachines/vm1",
+        )),
+        ("GetDnsEntityById.json", EntityKind.DNS_RESOLUTION, ("domain",)),
+        ("GetFileEntityById.json", EntityKind.FILE, ("C:\\Windows\\System32\\cmd.exe", "cmd.exe")),
+        ("GetMailMessageEntityById.json", EntityKind.MAIL_MESSAGE, (
+            "message id", "email@fake.com", "the sender", "recipient", "1.23.34.43",
+            "http://moqbrarcwmnk.banxhdcojlg.biz",
+        )),
+        ("GetSubmissionMailEntityById.json", EntityKind.SUBMISSION_MAIL,
+         ("5bb3d8fe-54bc-499c-bc21-86fe8df2a184", "recipient", "sender", "1.4.35.34")),
+        ("GetSecurityGroupEntityById.json", EntityKind.SECURITY_GROUP,
+         ("Sid", "fb1b8e04-d944-4986-b39a-1ce9adedcd98", "Name")),
+        ("GetIoTDeviceEntityById.json", EntityKind.IOT_DEVICE, ("device1",)),
+        ("GetMalwareEntityById.json", EntityKind.MALWARE, ("Win32/Toga!rfn",)),
+        ("GetRegistryKeyEntityById.json", EntityKind.REGISTRY_KEY,
+         ("HKEY_LOCAL_MACHINE\\SOFTWARE", "HKLM\\SOFTWARE", "\\REGISTRY\\MACHINE\\SOFTWARE")),
+        ("GetRegistryValueEntityById.json", EntityKind.REGISTRY_VALUE, ("Name", "Data")),
+    ],
+)  # fmt: skip
+def test_every_kind_of_the_rest_api_examples(
+    example: str, kind: EntityKind, identifiers: tuple[str, ...]
+) -> None:
+    result = entity_from_payload(rest_entity(example))
+    assert result == Entity(kind, identifiers[0], identifiers)
+
+
+@pytest.mark.parametrize(
+    ("example", "reason"),
+    [
+        ("GetMailClusterEntityById.json", "a set of messages described by a query"),
+        ("GetSecurityAlertEntityById.json", "an alert, not an actor"),
+    ],
+)
+def test_kinds_with_nothing_to_search_are_skipped_with_a_reason(example: str, reason: str) -> None:
+    result = skipped(rest_entity(example))
+    assert result.reason.startswith(reason)
+    assert result.name
+
+
+def test_every_kind_is_covered_by_a_real_example() -> None:
+    kinds = {rest_entity(p.name).get("kind") for p in REST.glob("Get*ById.json")}
+    assert {str(kind) for kind in EntityKind} - kinds == {"Nic"}  # no Nic example upstream
+
+
+def test_iot_device_addresses_come_from_its_nic_and_ip_entities() -> None:
+    device = rest_entity("GetIoTDeviceEntityById.json")
+    nic_id = device["properties"]["nicEntityIds"][0]
+    nic_props = {"ipAddress": "10.1.0.7", "macAddress": "00-0D-3A-F9-80-E0"}
+    nic = {"id": nic_id, "kind": "Nic", "properties": nic_props}
+    assert ids(device, [device, nic]) == ("device1", "10.1.0.7", "00-0D-3A-F9-80-E0")
+    assert ids(nic) == ("10.1.0.7", "00-0D-3A-F9-80-E0")
+
+
+def test_alert_form_registry_key_and_value() -> None:
+    # From the SecurityAlert export of msticpy (tests/fixtures/sample-data, alertlist.csv).
+    key = {"$id": "10", "Hive": "HKEY_CURRENT_USER", "Key": "console", "Type": "registry-key"}
+    assert ids(key) == ("HKEY_CURRENT_USER\\console", "HKCU\\console")
+    value = {"$id": "11", "Key": {"$ref": "10"}, "ValueType": "Unknown", "Type": "registry-value"}
+    assert skipped(value, [key, value]).reason.startswith("no valueName or valueData")
+
+
+# --- Host known only by its ARM id (Defender for Cloud) ---------------------------------
+
+# The _ResourceId of the real Syslog rows in tests/fixtures/sample-data (Computer UBUNTU5).
+UBUNTU5 = (
+    "/subscriptions/redacted/resourcegroups/redacted/providers/microsoft.compute"
+    "/virtualmachines/ubuntu5"
+)
+ARC = (
+    "/subscriptions/d0cfe6b2-9ac0-4464-9919-dccaee2e48c0/resourceGroups/myRg"
+    "/providers/Microsoft.HybridCompute/machines/onprem-sql-01"
+)
+
+
+@pytest.mark.parametrize(
+    ("props", "expected"),
+    [
+        # As Sentinel's entities API returns a Defender for Cloud host: no hostName, the ARM
+        # id twice (shape of ibmresilient/resilient-community-apps' captured response).
+        ({"azureID": UBUNTU5, "friendlyName": UBUNTU5}, ("ubuntu5",)),
+        ({"friendlyName": UBUNTU5}, ("ubuntu5",)),
+        ({"azureID": ARC, "friendlyName": ARC}, ("onprem-sql-01",)),
+        ({"azureID": ARC, "hostName": "SQL01", "dnsDomain": "corp.local"},
+         ("SQL01.corp.local", "SQL01", "onprem-sql-01")),
+        # Not a machine: the ARM id is no host name, and nothing else names one.
+        ({"friendlyName": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/app"},
+         ()),
+    ],
+)  # fmt: skip
+def test_host_known_by_its_arm_id_is_searched_by_machine_name(
+    props: dict[str, Any], expected: tuple[str, ...]
+) -> None:
+    result = entity_from_payload(ent("Host", **props))
+    if expected:
+        assert result == Entity(EntityKind.HOST, expected[0], expected)
+    else:
+        assert isinstance(result, SkippedEntity)
+        assert result.reason.startswith("no hostName, netBiosName, device id or azureID")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import csv
 import json
 import random
 from datetime import UTC, datetime, timedelta, timezone
@@ -587,3 +588,152 @@ def test_incident_number_as_digit_string_is_accepted() -> None:
     payload = _trigger()
     payload["object"]["properties"]["incidentNumber"] = "17"
     assert parse_incident(payload) == IP_HOST
+
+
+# --- issue 10: every entities response shape, real examples (tests/fixtures/real) --------
+
+REAL = FIXTURES.parent / "real"
+
+
+def rest_body(name: str) -> Any:
+    text = (REAL / "rest-api-specs" / name).read_text(encoding="utf-8")
+    return json.loads(text)["responses"]["200"]["body"]
+
+
+WORKSPACE_ENTITIES = (
+    Entity(
+        EntityKind.ACCOUNT,
+        "administrator@contoso",
+        (
+            "administrator@contoso",
+            "domain\\administrator",
+            "S-1-5-18",
+            "f7033626-2572-46b1-bba0-06646f4f95b3",
+            "11227b78-3c6e-436e-a2a2-02fc7662eca0",
+            "ee3cb2d8-14ba-45ef-8009-d6f1cacfa04d",
+            "administrator",
+        ),
+    ),
+    Entity(EntityKind.HOST, "vm1.contoso", ("vm1.contoso", "vm1", "contoso")),
+    Entity(
+        EntityKind.FILE,
+        "C:\\Windows\\System32\\cmd.exe",
+        ("C:\\Windows\\System32\\cmd.exe", "cmd.exe"),
+    ),
+)
+
+
+def test_value_wrapper_of_an_entity_list_is_read() -> None:
+    # GetEntities: {"value": [...]} (newer API versions' entity lists).
+    incident = parse_incident(load("rest_incident.json"), entities=rest_body("GetEntities.json"))
+    assert incident.entities == WORKSPACE_ENTITIES
+    inside = load("rest_incident.json")
+    inside["entities"] = rest_body("GetEntities.json")
+    assert parse_incident(inside).entities == WORKSPACE_ENTITIES
+
+
+def test_expand_response_is_read() -> None:
+    # Entities - Expand: {"value": {"entities": [...], "edges": [...]}, "metaData": {...}}.
+    incident = parse_incident(
+        load("rest_incident.json"), entities=rest_body("PostExpandEntity.json")
+    )
+    assert incident.entities == (Entity(EntityKind.IP, "13.89.108.248", ("13.89.108.248",)),)
+
+
+def test_every_shape_merged_with_the_trigger_entities_and_deduplicated() -> None:
+    combined = {
+        "incident": load("trigger_ip_host.json"),
+        "entities": rest_body("GetAllIncidentEntities.json"),  # {"entities": [...]}
+    }
+    extra = [
+        *rest_body("GetEntities.json")["value"],
+        *rest_body("PostExpandEntity.json")["value"]["entities"],
+        *load("trigger_ip_host.json")["object"]["properties"]["relatedEntities"],
+    ]
+    incident = parse_incident(combined, entities={"value": extra})
+    assert [(e.kind, e.value) for e in incident.entities] == [
+        (EntityKind.ACCOUNT, "administrator@contoso"),
+        # the list-entities account (no upnSuffix) is the same account once merged by value
+        (EntityKind.ACCOUNT, "domain\\administrator"),
+        (EntityKind.HOST, "CORP-CLIENT-EAS"),
+        (EntityKind.HOST, "vm1.contoso"),
+        (EntityKind.IP, "110.136.66.60"),
+        (EntityKind.IP, "13.89.108.248"),
+        (EntityKind.FILE, "C:\\Windows\\System32\\cmd.exe"),
+    ]
+    assert parse_incident(combined, entities={"value": extra + extra}) == incident
+
+
+def test_one_entity_as_the_get_entity_api_answers() -> None:
+    incident = parse_incident(
+        load("rest_incident.json"), entities=rest_body("GetDnsEntityById.json")
+    )
+    assert incident.entities == (Entity(EntityKind.DNS_RESOLUTION, "domain", ("domain",)),)
+
+
+def test_error_path_inside_a_value_wrapper() -> None:
+    body = rest_body("GetEntities.json")
+    body["value"][1]["kind"] = None
+    assert _field(load("rest_incident.json"), entities=body) == "entities.value[1].kind"
+
+
+# --- issue 10: Defender for Cloud host known only by its ARM id -------------------------
+
+UBUNTU5 = (
+    "/subscriptions/redacted/resourcegroups/redacted/providers/microsoft.compute"
+    "/virtualmachines/ubuntu5"
+)
+
+
+def test_host_known_only_by_azure_id() -> None:
+    # The shape Sentinel's entities API returns for a Defender for Cloud host (see
+    # tests/fixtures/real/README.md), with a real machine's ARM id.
+    host = {"kind": "Host", "properties": {"azureID": UBUNTU5, "friendlyName": UBUNTU5}}
+    incident = parse_incident(load("rest_incident.json"), entities={"value": {"entities": [host]}})
+    assert incident.entities == (Entity(EntityKind.HOST, "ubuntu5", ("ubuntu5",)),)
+
+
+# --- issue 10: a SecurityAlert row as Log Analytics returns it ---------------------------
+
+
+def alert_rows() -> list[dict[str, Any]]:
+    """Real SecurityAlert rows (msticpy's export), with the column names Log Analytics uses.
+
+    msticpy's query renamed StartTime/EndTime to *Utc; the table has StartTime and EndTime.
+    """
+    path = FIXTURES.parent / "sample-data" / "SecurityAlert.msticpy_alertlist.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    out = []
+    for row in rows:
+        row = {k: v for k, v in row.items() if k}
+        row["StartTime"] = row.pop("StartTimeUtc")
+        row["EndTime"] = row.pop("EndTimeUtc")
+        out.append(row)
+    return out
+
+
+def test_security_alert_row_without_entities() -> None:
+    row = next(r for r in alert_rows() if r["Entities"] == "")
+    assert row["SystemAlertId"] == "412ca580-63c8-4fd2-87e4-87b1ba4260b3"
+    incident = parse_incident(row)
+    assert incident.entities == () and incident.skipped_entities == ()
+    assert incident.alert_time == datetime(2019, 1, 12, 6, 33, 55, tzinfo=UTC)
+    assert incident.alert_time_source == "alert endTimeUtc"
+    assert parse_incident(json.dumps(row)) == incident
+
+
+def test_security_alert_row_time_is_its_end_time_not_time_generated() -> None:
+    row = alert_rows()[0]
+    assert row["TimeGenerated"] == "2019-01-12 06:41:44"
+    incident = parse_incident(row)
+    assert incident.alert_time == datetime(2019, 1, 12, 6, 31, 40, tzinfo=UTC)
+    assert [e.value for e in incident.entities] == [
+        "DHCPContoso77\\ADMIN",
+        "DHCPContoso77\\ADMINISTRATOR",
+        "DHCPContoso77\\USER",
+        "DHCPContoso77",
+        "75.10.91.22",
+    ]
+    del row["EndTime"]
+    assert parse_incident(row).alert_time_source == "alert TimeGenerated"
