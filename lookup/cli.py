@@ -3,7 +3,9 @@
 ``anomaly-lookup run --incident FILE --workspace DIR`` runs the whole lookup against a local
 workspace directory and prints the report; ``anomaly-lookup demo`` builds a realistic demo
 workspace and incident and runs it end to end. Exit code 0 on success (also when nothing
-is anomalous), 2 with a one-line error naming the bad input, 1 on an unexpected failure.
+is anomalous), 2 with a one-line error naming the bad input (an unreadable, malformed,
+too deeply nested or not UTF-8 file, an alert time without a representable window, an
+output that cannot be written), 1 on an unexpected failure.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -20,9 +23,11 @@ from typing import TextIO
 
 from lookup import __version__
 from lookup.backends.base import Backend
-from lookup.errors import AnomalyLookupError, PayloadError
+from lookup.errors import AnomalyLookupError, PayloadError, SettingsError
+from lookup.models import Incident
 from lookup.settings import Settings
 from lookup.timefmt import parse_timestamp
+from lookup.untrusted import check_alert_time, load_json, printable
 
 FORMATS = ("markdown", "json", "html")
 EXIT_OK, EXIT_BAD_INPUT = 0, 2  # an unexpected error exits 1 with Python's traceback
@@ -143,24 +148,65 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _read_json(path: Path, what: str) -> object:
+    """A JSON file read as untrusted input: any problem is a :class:`PayloadError`."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise PayloadError("$", f"cannot read {what} file {path}: {exc.strerror or exc}") from exc
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PayloadError(
-            "$", f"{path} is not valid JSON: {exc.msg} at line {exc.lineno}"
-        ) from exc
+        return load_json(data)
+    except PayloadError as exc:
+        if what == "incident":  # main() names the incident file
+            raise
+        raise PayloadError(exc.field, f"in {what} file {path}: {exc.message}") from exc
+
+
+def _parse(
+    payload: object, args: argparse.Namespace, entities: object, settings: Settings
+) -> Incident:
+    """The incident of the payload, with an alert time whose analysis window exists."""
+    from lookup.sentinel.payload import parse_incident
+
+    try:
+        incident = parse_incident(payload, at=args.at, entities=entities)
+    except PayloadError:
+        raise
+    except (RecursionError, OverflowError, ValueError) as exc:  # inside JSON-as-text fields
+        raise PayloadError("$", f"cannot be read: {type(exc).__name__}") from exc
+    try:
+        check_alert_time(incident.alert_time, settings, field=incident.alert_time_source)
+    except PayloadError as exc:
+        if args.at is not None:
+            raise SettingsError("--at", exc.message) from exc
+        raise
+    return incident
+
+
+def _check_output(output: Path | None) -> None:
+    """Fail before the lookup, not after it, when the report cannot be written."""
+    if output is None:
+        return
+    if output.is_dir():
+        raise SettingsError("--output", f"{output} is a directory")
+    parent = output.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise SettingsError("--output", f"cannot write {output}: {parent} is not writable")
 
 
 def _emit(text: str, output: Path | None) -> None:
+    # ``printable``: a lone surrogate (from log data) becomes a \udxxx escape, which is also
+    # valid in JSON, instead of an encoding error after the whole lookup.
+    text = printable(text)
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError("--output", f"cannot write {output}: {exc.strerror or exc}") from exc
 
 
 def _backend(args: argparse.Namespace, settings: Settings) -> Backend:
@@ -190,8 +236,10 @@ def _run(args: argparse.Namespace) -> int:
     from lookup.render import render
 
     settings = _settings(args)
+    _check_output(args.output)
     payload = _read_json(args.incident, "incident")
     entities = _read_json(args.entities, "entities") if args.entities else None
+    incident = _parse(payload, args, entities, settings)
     backend = _backend(args, settings)
     bar = ProgressBar(sys.stderr, "scanning tables", enabled=False if args.no_progress else None)
 
@@ -200,14 +248,7 @@ def _run(args: argparse.Namespace) -> int:
 
     with backend:
         try:
-            report = run_lookup(
-                payload,
-                backend,
-                settings=settings,
-                at=args.at,
-                entities=entities,
-                progress=on_progress,
-            )
+            report = run_lookup(incident, backend, settings=settings, progress=on_progress)
         finally:
             bar.close()
     if not args.log_analytics:
@@ -223,6 +264,7 @@ def _demo(args: argparse.Namespace) -> int:
     from lookup.render import render
 
     settings = _settings(args)
+    _check_output(args.output)
     out: Path = args.output_dir
     workspace = out / "workspace"
     err = sys.stderr
@@ -292,9 +334,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PayloadError as exc:
         source = getattr(args, "incident", None)
         prefix = f"{source}: " if source else ""
-        parser.exit(EXIT_BAD_INPUT, f"anomaly-lookup: error: {prefix}{exc}\n")
+        where = "" if exc.field == "$" else f"{exc.field}: "
+        text = printable(f"{prefix}{where}{exc.message}").replace("\n", " ")
+        parser.exit(EXIT_BAD_INPUT, f"anomaly-lookup: error: {text}\n")
     except AnomalyLookupError as exc:
-        parser.exit(EXIT_BAD_INPUT, f"anomaly-lookup: error: {exc}\n")
+        text = printable(str(exc)).replace("\n", " ")
+        parser.exit(EXIT_BAD_INPUT, f"anomaly-lookup: error: {text}\n")
     except KeyboardInterrupt:
         parser.exit(130, "anomaly-lookup: interrupted\n")
 

@@ -21,7 +21,7 @@ Imported only where a client is built: importing azure-core costs time on a cold
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from azure.core.pipeline import PipelineRequest, PipelineResponse
@@ -42,21 +42,24 @@ class BoundedRetryPolicy(RetryPolicy[Any, Any]):
         *,
         attempt_timeout: float = ARM_ATTEMPT_SECONDS,
         max_retry_after: float = MAX_RETRY_AFTER_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
         **kwargs: Any,
     ) -> None:
         """A retry policy whose attempts and waits fit the call's ``timeout``.
 
-        ``attempt_timeout`` and ``max_retry_after`` are in seconds; the other keywords are
-        ``RetryPolicy``'s (``retry_total``, ``retry_backoff_factor``, ``timeout``, ...).
+        ``attempt_timeout`` and ``max_retry_after`` are in seconds; ``clock`` measures the
+        deadline (tests pass one that the transport's recorded sleeps advance); the other
+        keywords are ``RetryPolicy``'s (``retry_total``, ``retry_backoff_factor``, ...).
         """
         super().__init__(**kwargs)
         self.attempt_timeout = attempt_timeout
         self.max_retry_after = max_retry_after
+        self.clock = clock
 
     def configure_retries(self, options: dict[str, Any]) -> dict[str, Any]:
         """The retry settings, plus the call's deadline (``time.monotonic``)."""
         settings: dict[str, Any] = super().configure_retries(options)
-        settings["deadline"] = time.monotonic() + float(settings["timeout"])
+        settings["deadline"] = self.clock() + float(settings["timeout"])
         return settings
 
     def is_retry(self, settings: dict[str, Any], response: PipelineResponse[Any, Any]) -> bool:
@@ -72,7 +75,7 @@ class BoundedRetryPolicy(RetryPolicy[Any, Any]):
             wait = self.get_backoff_time(upcoming)
         else:
             wait = retry_after
-        return bool(time.monotonic() + wait < settings["deadline"])
+        return bool(self.clock() + wait < settings["deadline"])
 
     def sleep(
         self,
@@ -83,7 +86,7 @@ class BoundedRetryPolicy(RetryPolicy[Any, Any]):
         """Wait ``Retry-After`` (or the backoff), never past the deadline."""
         retry_after = self.get_retry_after(response) if response is not None else None
         wait = retry_after if retry_after else self.get_backoff_time(settings)
-        wait = min(wait, max(0.0, settings["deadline"] - time.monotonic()))
+        wait = min(wait, max(0.0, settings["deadline"] - self.clock()))
         if wait > 0:
             transport.sleep(wait)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -33,6 +34,8 @@ from lookup.errors import PayloadError, SinkError
 from lookup.functionapp import AppSettings, comment_links
 from lookup.models import Anomaly, Entity, EntityKind, Incident, TableResult, Window
 from lookup.render import render_comment_html
+from lookup.sentinel import comments as comments_module
+from lookup.sentinel.arm_retry import MAX_RETRY_AFTER_SECONDS, bounded_retry_policy
 from lookup.report import EntityReport, Report, Stats
 from lookup.sentinel.comments import (
     ARM_RETRY_SETTINGS,
@@ -72,6 +75,7 @@ def arm(arm_server: FakeArm) -> FakeArm:
 
 
 def client_for(arm: FakeArm, **options: Any) -> tuple[SentinelIncidents, RecordingTransport]:
+    """The client the function app builds (bounded retry policy), on a recording transport."""
     transport = RecordingTransport(connection_verify=arm.ca_path)
     client = SecurityInsights(
         FakeCredential(),
@@ -79,9 +83,9 @@ def client_for(arm: FakeArm, **options: Any) -> tuple[SentinelIncidents, Recordi
         base_url=arm.endpoint,
         credential_scopes=[f"{arm.endpoint}/.default"],
         transport=transport,
-        **{**ARM_RETRY_SETTINGS, **options},
+        retry_policy=bounded_retry_policy(ARM_RETRY_SETTINGS, **options),
     )
-    return SentinelIncidents(client, api_version=options.pop("api", API_VERSION)), transport
+    return SentinelIncidents(client, api_version=API_VERSION), transport
 
 
 # -- the comment id ---------------------------------------------------------------------------
@@ -293,6 +297,120 @@ def test_the_fake_enforces_sentinels_limits(arm: FakeArm) -> None:
     del arm.comments[key]["c0"]
     assert sentinel.write_comment(replace(REF, incident_id="i2"), "<p>x</p>").status == 201
     assert sentinel.write_comment(replace(REF, incident_id="i2"), "<p>y</p>").status == 200
+
+
+# -- time: every call ends by its deadline, whatever ARM does -------------------------------
+
+
+class VirtualClock(RecordingTransport):
+    """A recording transport whose sleeps advance a clock the retry policy reads."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.now = 0.0
+
+    def sleep(self, duration: float) -> None:
+        super().sleep(duration)
+        self.now += duration
+
+    def clock(self) -> float:
+        return time.monotonic() + self.now
+
+
+def timed_client(arm: FakeArm, **options: Any) -> tuple[SentinelIncidents, VirtualClock]:
+    transport = VirtualClock(connection_verify=arm.ca_path)
+    client = SecurityInsights(
+        FakeCredential(),
+        SUB,
+        base_url=arm.endpoint,
+        transport=transport,
+        retry_policy=bounded_retry_policy(ARM_RETRY_SETTINGS, clock=transport.clock, **options),
+    )
+    return SentinelIncidents(client, api_version=API_VERSION), transport
+
+
+def test_an_arm_that_never_answers_ends_the_write_at_its_deadline(arm: FakeArm) -> None:
+    # Before: four read timeouts of 300 s (1,207 s) for one comment.
+    sentinel, _ = client_for(arm)
+    arm.add_fault(ArmFault(0, method="PUT", times=100, hang=120))
+    started = time.monotonic()
+    with pytest.raises(SinkError) as raised:
+        sentinel.write_comment(REF, "<p>x</p>", deadline=started + 2.0)
+    elapsed = time.monotonic() - started
+    assert 1.5 <= elapsed < 6, elapsed
+    assert raised.value.status is None and raised.value.permanent is False
+    assert {r.status for r in arm.requests} == {0}  # held, never answered
+
+
+def test_without_a_deadline_a_call_is_still_bounded(
+    arm: FakeArm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(comments_module, "ARM_CALL_SECONDS", 1.5)
+    sentinel, _ = client_for(arm)
+    arm.add_fault(ArmFault(0, method="GET", times=100, hang=120))
+    started = time.monotonic()
+    with pytest.raises(SinkError):
+        sentinel.comment_exists(REF)
+    assert time.monotonic() - started < 5
+
+
+def test_a_retry_after_of_an_hour_is_not_waited_for(arm: FakeArm) -> None:
+    # Before: 5 x 3,600 s planned.
+    sentinel, transport = timed_client(arm)
+    arm.add_fault(ArmFault(429, method="PUT", times=10, retry_after="3600", code="TooManyRequests"))
+    with pytest.raises(SinkError) as raised:
+        sentinel.write_comment(REF, "<p>x</p>", deadline=time.monotonic() + 1_000)
+    assert (raised.value.status, raised.value.permanent) == (429, False)
+    assert transport.sleeps == []
+    assert [r.status for r in arm.requests] == [429]
+
+
+def test_a_retry_after_is_waited_only_if_it_fits_the_deadline(arm: FakeArm) -> None:
+    assert MAX_RETRY_AFTER_SECONDS >= 30
+    sentinel, transport = timed_client(arm)
+    arm.add_fault(ArmFault(429, method="PUT", times=1, retry_after="30"))
+    with pytest.raises(SinkError) as raised:
+        sentinel.write_comment(REF, "<p>x</p>", deadline=time.monotonic() + 20)
+    assert raised.value.status == 429 and transport.sleeps == []
+    arm.clear()
+    arm.add_fault(ArmFault(429, method="PUT", times=1, retry_after="30"))
+    assert sentinel.write_comment(REF, "<p>x</p>", deadline=time.monotonic() + 40).status == 201
+    assert transport.sleeps == [30.0]
+
+
+def test_backoff_never_sleeps_past_the_deadline(arm: FakeArm) -> None:
+    sentinel, transport = timed_client(arm)
+    arm.add_fault(ArmFault(503, method="PUT", times=100))
+    with pytest.raises(SinkError) as raised:
+        sentinel.write_comment(REF, "<p>x</p>", deadline=time.monotonic() + 5)
+    assert raised.value.status == 503 and raised.value.permanent is False
+    # Immediate retry, then 2 s; the next backoff (4 s) would end past the deadline.
+    assert transport.sleeps == [2.0]
+    assert [r.status for r in arm.requests] == [503, 503, 503]
+
+
+def test_a_spent_budget_sends_nothing(arm: FakeArm) -> None:
+    sentinel, _ = client_for(arm)
+    with pytest.raises(SinkError, match="time budget is spent"):
+        sentinel.write_comment(REF, "<p>x</p>", deadline=time.monotonic() - 1)
+    assert arm.requests == []
+
+
+@pytest.mark.parametrize(
+    ("status", "permanent"),
+    [(400, True), (404, True), (409, True), (412, True)]
+    + [(401, False), (403, False), (408, False), (429, False), (500, False), (503, False)],
+)
+def test_which_arm_refusals_are_permanent(arm: FakeArm, status: int, permanent: bool) -> None:
+    # Permanent: the request itself is refused, a re-run sends the same one. 401/403 concern
+    # the identity (a token refresh, a role assignment still propagating), 408/429/5xx time.
+    sentinel, _ = client_for(arm, retry_total=0)
+    arm.add_fault(ArmFault(status, method="PUT", times=100))
+    with pytest.raises(SinkError) as raised:
+        sentinel.write_comment(REF, "<p>x</p>")
+    assert raised.value.status == status
+    assert raised.value.permanent is permanent
+    assert len(arm.requests) == 1
 
 
 # -- reading ----------------------------------------------------------------------------------
