@@ -147,7 +147,7 @@ def test_a_hung_comment_write_ends_within_the_invocation_budget(
 
 def test_the_function_app_runs_with_host_json_timeout() -> None:
     assert function_app.runtime.function_timeout == timedelta(minutes=20)
-    assert DEFAULT_FUNCTION_TIMEOUT == timedelta(minutes=20)
+    assert timedelta(minutes=20) == DEFAULT_FUNCTION_TIMEOUT
 
 
 def test_the_lookup_budget_leaves_room_for_the_comment() -> None:

@@ -34,9 +34,9 @@ from lookup.errors import PayloadError, SinkError
 from lookup.functionapp import AppSettings, comment_links
 from lookup.models import Anomaly, Entity, EntityKind, Incident, TableResult, Window
 from lookup.render import render_comment_html
+from lookup.report import EntityReport, Report, Stats
 from lookup.sentinel import comments as comments_module
 from lookup.sentinel.arm_retry import MAX_RETRY_AFTER_SECONDS, bounded_retry_policy
-from lookup.report import EntityReport, Report, Stats
 from lookup.sentinel.comments import (
     ARM_RETRY_SETTINGS,
     COMMENT_ID_NAMESPACE,
@@ -398,8 +398,10 @@ def test_a_spent_budget_sends_nothing(arm: FakeArm) -> None:
 
 @pytest.mark.parametrize(
     ("status", "permanent"),
-    [(400, True), (404, True), (409, True), (412, True)]
-    + [(401, False), (403, False), (408, False), (429, False), (500, False), (503, False)],
+    [
+        *[(status, True) for status in (400, 404, 409, 412)],
+        *[(status, False) for status in (401, 403, 408, 429, 500, 503)],
+    ],
 )
 def test_which_arm_refusals_are_permanent(arm: FakeArm, status: int, permanent: bool) -> None:
     # Permanent: the request itself is refused, a re-run sends the same one. 401/403 concern
