@@ -13,6 +13,7 @@ into SQL text, through :func:`sql_identifier`.
 from __future__ import annotations
 
 import re
+import stat
 import threading
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -178,20 +179,29 @@ class LocalBackend(BackendBase):
     # -- discovery ------------------------------------------------------------------------
 
     def _discover(self) -> dict[str, _Table]:
+        """Every entry named like a table file; those that cannot be read carry the reason.
+
+        A directory, FIFO, socket or device, a broken link and a link leading out of the
+        workspace directory are reported as failed tables (never opened: reading a FIFO
+        would block), not skipped in silence.
+        """
         tables: dict[str, _Table] = {}
+        root = self.directory.resolve()
         paths = sorted(
             p for p in self.directory.iterdir() if p.suffix.lower() in SUPPORTED_SUFFIXES
         )
         for index, path in enumerate(paths):
             name = path.stem
-            if not path.is_file():
-                continue
             if name in tables:
                 tables[name].error = TableError(
                     name, f"two files for one table: {tables[name].label} and {path.name}"
                 )
                 continue
-            tables[name] = _Table(name, self._reader_sql(path), path.name, f"__table_{index}")
+            target, problem = _table_file(path, root)
+            table = _Table(name, self._reader_sql(target), path.name, f"__table_{index}")
+            if problem is not None:
+                table.error = TableError(name, f"{path.name} {problem}")
+            tables[name] = table
         return tables
 
     def _unknown_table(self, name: str) -> TableError:
@@ -221,8 +231,14 @@ class LocalBackend(BackendBase):
         return out
 
     def _reader_sql(self, path: Path) -> str:
+        """SQL reading exactly the file ``path``, never a glob.
+
+        DuckDB expands ``* ? [`` in file names as glob patterns (``Sign*.jsonl`` would also
+        read ``SigninLogs.jsonl``), so each is written as a one-character class (``[*]``)
+        that matches only itself.
+        """
         suffix = path.suffix.lower()
-        literal = sql_string(str(path))
+        literal = sql_string(_glob_literal(str(path)))
         if suffix == ".parquet":
             return f"read_parquet({literal})"
         if suffix == ".csv":
@@ -494,6 +510,34 @@ def _time_source(table: _Table, names: Sequence[str]) -> tuple[str, str | None]:
             raise table.error from exc
     table.error = TableError(table.name, f"{table.label} has no TimeGenerated column")
     raise table.error
+
+
+def _glob_literal(path: str) -> str:
+    """``path`` as a DuckDB glob pattern that matches only ``path``."""
+    return "".join(f"[{char}]" if char in "*?[" else char for char in path)
+
+
+def _table_file(path: Path, root: Path) -> tuple[Path, str | None]:
+    """The file a table entry names (links resolved), and why it cannot be read, if so."""
+    try:
+        target = path.resolve(strict=True)
+    except FileNotFoundError:
+        return path, "is a symbolic link to a missing file"
+    except (OSError, RuntimeError) as exc:  # a link loop (RuntimeError before Python 3.13)
+        return path, f"cannot be resolved: {getattr(exc, 'strerror', None) or exc}"
+    if not target.is_relative_to(root):
+        return path, "is a symbolic link out of the workspace directory: refused"
+    try:
+        mode = target.stat().st_mode
+    except OSError as exc:
+        return target, f"cannot be read: {exc.strerror or exc}"
+    if stat.S_ISDIR(mode):
+        return target, "is a directory, not a file"
+    if stat.S_ISFIFO(mode):
+        return target, "is a FIFO (named pipe), not a regular file"
+    if not stat.S_ISREG(mode):
+        return target, "is not a regular file (a socket or a device)"
+    return target, None
 
 
 def _kql_type(duck_type: str) -> str:

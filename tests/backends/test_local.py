@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -336,3 +337,80 @@ def test_queries_are_counted(workspace: Path) -> None:
         )
     )
     assert backend.stats.queries == 2
+
+
+# -- discovery: exact files only, every entry named like a table reported --------------------
+
+
+def _rows_of(backend: LocalBackend, table: str) -> int:
+    return backend.profile(ProfileRequest(table, T0, T0 + 10 * DAY, (), ())).row_count
+
+
+@pytest.mark.parametrize("name", ["Sign*", "Sign?nLogs", "Sign[i]nLogs", "S**"])
+def test_a_file_name_is_never_a_glob_pattern(workspace: Path, name: str) -> None:
+    # Before: read_json('.../Sign*.jsonl') also read SigninLogs.jsonl.
+    write_jsonl(workspace / "SigninLogs.jsonl", signins("a@b.c", 3, 5))
+    write_jsonl(workspace / f"{name}.jsonl", signins("x@y.z", 1, 1))
+    backend = LocalBackend(workspace)
+    assert _rows_of(backend, name) == 1
+    assert _rows_of(backend, "SigninLogs") == 15
+
+
+@pytest.mark.parametrize("suffix", sorted(WRITERS))
+def test_a_workspace_path_with_glob_characters_reads_its_own_files(
+    tmp_path: Path, suffix: str
+) -> None:
+    for directory, user, days in (("ws[1]", "a@b.c", 2), ("ws1", "x@y.z", 3)):
+        (tmp_path / directory).mkdir()
+        WRITERS[suffix](tmp_path / directory / f"SigninLogs{suffix}", signins(user, days, 1))
+    assert _rows_of(LocalBackend(tmp_path / "ws[1]"), "SigninLogs") == 2
+
+
+def _failed(backend: LocalBackend, table: str) -> str:
+    error = backend.table_schemas([table])[table]
+    assert isinstance(error, TableError), error
+    return error.message
+
+
+def test_entries_named_like_tables_that_are_not_files_are_reported(
+    workspace: Path, tmp_path: Path
+) -> None:
+    write_jsonl(workspace / "SigninLogs.jsonl", signins("a@b.c", 1, 1))
+    (workspace / "AuditLogs.json").mkdir()
+    os.mkfifo(workspace / "Syslog.jsonl")
+    (workspace / "DnsEvents.csv").symlink_to(workspace / "missing.csv")
+    backend = LocalBackend(workspace)
+    assert backend.list_tables(T0, T0 + DAY) == ["AuditLogs", "DnsEvents", "SigninLogs", "Syslog"]
+    assert "AuditLogs.json is a directory" in _failed(backend, "AuditLogs")
+    assert "Syslog.jsonl is a FIFO" in _failed(backend, "Syslog")  # and never opened
+    assert "DnsEvents.csv is a symbolic link to a missing file" in _failed(backend, "DnsEvents")
+    assert _rows_of(backend, "SigninLogs") == 1
+
+
+def test_a_link_out_of_the_workspace_is_refused(workspace: Path, tmp_path: Path) -> None:
+    secret = write_jsonl(tmp_path / "secret.jsonl", signins("ceo@contoso.com", 1, 1))
+    (workspace / "SecurityEvent.jsonl").symlink_to(secret)
+    (workspace / "data").mkdir()
+    inside = write_jsonl(workspace / "data" / "syslog.jsonl", signins("a@b.c", 2, 1))
+    (workspace / "Syslog.jsonl").symlink_to(inside)
+    backend = LocalBackend(workspace)
+    assert "symbolic link out of the workspace" in _failed(backend, "SecurityEvent")
+    assert _rows_of(backend, "Syslog") == 2  # a link inside the workspace is fine
+
+
+def test_a_failed_entry_is_a_failed_table_in_the_report(workspace: Path) -> None:
+    from lookup.engine import run_lookup
+    from lookup.models import Entity, EntityKind, Incident
+    from lookup.settings import Settings
+
+    write_jsonl(workspace / "SigninLogs.jsonl", signins("jdoe@contoso.com", 5, 3))
+    (workspace / "AuditLogs.json").mkdir()
+    incident = Incident(
+        T0 + 5 * DAY,
+        "override",
+        (Entity(EntityKind.ACCOUNT, "jdoe@contoso.com", ("jdoe@contoso.com",)),),
+    )
+    report = run_lookup(incident, LocalBackend(workspace), settings=Settings(lookback_days=3))
+    statuses = {t.table: (t.status, t.error) for t in report.tables}
+    assert statuses["AuditLogs"][0] == "failed"
+    assert "is a directory" in (statuses["AuditLogs"][1] or "")
