@@ -1,11 +1,13 @@
 """The Sentinel incident comment: ranked anomalies as simple HTML that always fits.
 
-Sentinel renders HTML in incident comments and refuses messages over 30,000 characters.
-The comment is assembled from parts whose sizes are known, and trimmed in a fixed order
-until it fits: drill-down queries of the lowest-ranked rows go first, then the
-lowest-ranked rows, then detail in the header and footer (long texts are cut shorter,
-long lists are summarised). Failed, partial and skipped tables are never left out: the
-analyst must know where the lookup could not look.
+Sentinel renders HTML in incident comments and refuses messages over 30,000 characters,
+counted as .NET counts a string: UTF-16 code units, so an emoji or any character beyond
+U+FFFF counts twice (:func:`~lookup.sentinel.comments.sentinel_length`; every size below
+is measured that way). The comment is assembled from parts whose sizes are known, and
+trimmed in a fixed order until it fits: drill-down queries of the lowest-ranked rows go
+first, then the lowest-ranked rows, then detail in the header and footer (long texts are
+cut shorter, long lists are summarised). Failed, partial and skipped tables are never left
+out: the analyst must know where the lookup could not look.
 
 Output rules, relied on by the tests:
 
@@ -52,9 +54,10 @@ from lookup.render._common import (
 )
 from lookup.render.sparkline import sparkline
 from lookup.report import Report
+from lookup.sentinel.comments import sentinel_length as _size
 from lookup.timefmt import iso
 
-#: Sentinel's limit on one incident comment, in characters.
+#: Sentinel's limit on one incident comment, in UTF-16 code units.
 COMMENT_MAX_CHARS = 30_000
 #: Rows shown when neither the caller nor ``report.settings`` says otherwise.
 DEFAULT_MAX_ANOMALIES = 25
@@ -144,7 +147,7 @@ def render_comment_html(
         max_anomalies: rows shown at most; by default ``report.settings["max_anomalies"]``,
             else 25. Rows left out (by this or by the size budget) are counted in a
             "N more not shown" line.
-        max_chars: the size budget; Sentinel's limit is 30,000.
+        max_chars: the size budget in UTF-16 code units; Sentinel's limit is 30,000.
         links: optional deep links by anomaly rank (e.g. a Log Analytics query link). Only
             https URLs are used; others are ignored. A linked rank number opens its URL.
 
@@ -163,7 +166,7 @@ def render_comment_html(
     for detail in _LEVELS:
         head = _head(report, detail)
         foot = _footer(report, detail)
-        room = max_chars - len(head) - len(foot)
+        room = max_chars - _size(head) - _size(foot)
         if room < 0:
             continue
         body = _body(report, ordered, limit, detail, room, safe_links)
@@ -324,15 +327,15 @@ def _body(
         if not report.entities:
             return ""
         text = f"<p><b>{_e(no_anomalies_sentence(report))}</b></p>\n"
-        return text if len(text) <= room else None
+        return text if _size(text) <= room else None
 
     candidates = ordered[:limit]
     need = min(detail.min_rows, len(candidates))
     rows = _render_within(candidates, room, lambda a: _row(a, detail, links.get(a.rank)))
     candidates = candidates[: len(rows)]
     drills = _render_within(candidates, room, lambda a: _drill(a, detail))
-    row_sums = [0, *accumulate(len(r) for r in rows)]
-    drill_sums = [0, *accumulate(len(d) for d in drills)]
+    row_sums = [0, *accumulate(_size(r) for r in rows)]
+    drill_sums = [0, *accumulate(_size(d) for d in drills)]
     intro = (
         f"<p><b>{plural(len(ordered), 'anomaly', 'anomalies')}</b>, ranked by score"
         + ("; a linked # opens the query" if links else "")
@@ -340,15 +343,15 @@ def _body(
     )
 
     def size(shown: int, drilled: int) -> int:
-        total = len(intro)
+        total = _size(intro)
         if shown:
-            total += len(_TABLE_OPEN) + row_sums[shown] + len(_TABLE_CLOSE)
+            total += _size(_TABLE_OPEN) + row_sums[shown] + _size(_TABLE_CLOSE)
         if len(ordered) > shown:
-            total += len(_more_line(len(ordered) - shown))
+            total += _size(_more_line(len(ordered) - shown))
         if drilled:
-            total += len(_DRILL_OPEN) + drill_sums[drilled] + len(_DRILL_CLOSE)
+            total += _size(_DRILL_OPEN) + drill_sums[drilled] + _size(_DRILL_CLOSE)
         if drilled < shown:
-            total += len(_omitted_line(candidates[drilled:shown]))
+            total += _size(_omitted_line(candidates[drilled:shown]))
         return total
 
     shown = next((k for k in range(len(candidates), need - 1, -1) if size(k, 0) <= room), None)
@@ -381,7 +384,7 @@ def _render_within(
     used = 0
     for anomaly in anomalies:
         piece = render(anomaly)
-        used += len(piece)
+        used += _size(piece)
         if used > room:
             break
         pieces.append(piece)
@@ -539,6 +542,6 @@ def _last_resort(report: Report, max_chars: int) -> str:
         f"{plural(len(incomplete_tables(report)), 'table')} failed, partial or skipped. "
         "The details do not fit in a comment; see the JSON report.</p>"
     )
-    if len(text) <= max_chars:
+    if _size(text) <= max_chars:
         return text
     return "Anomaly lookup: see the JSON report."[:max_chars]

@@ -44,6 +44,7 @@ from lookup.sentinel.comments import (
     IncidentRef,
     SentinelIncidents,
     comment_id_for,
+    sentinel_length,
 )
 from lookup.sentinel.payload import parse_incident
 from lookup.settings import Settings
@@ -525,3 +526,54 @@ def test_a_huge_report_is_written_as_valid_html_under_the_limit(arm: FakeArm) ->
     assert "<script>" not in stored.message
     assert "more not shown" in parsed.text
     assert all(link.startswith("https://portal.azure.com/#blade/") for link in parsed.links)
+
+
+# -- how long is a comment: UTF-16 code units, as .NET counts ----------------------------------
+
+
+def test_sentinel_length_counts_astral_characters_twice() -> None:
+    assert sentinel_length("abc") == 3
+    assert sentinel_length("é€") == 2  # in the Basic Multilingual Plane: once
+    assert sentinel_length("😀") == 2  # U+1F600: a surrogate pair in UTF-16
+    assert sentinel_length("𝔘𠀀") == 4
+
+
+def test_the_fake_and_the_writer_count_like_sentinel(arm: FakeArm) -> None:
+    sentinel, _ = client_for(arm)
+    assert sentinel.write_comment(REF, "😀" * 15_000).status == 201
+    with pytest.raises(SinkError, match="30,002 characters"):
+        sentinel.write_comment(REF, "😀" * 15_001)  # 15,001 code points, 30,002 units
+    client = sentinel.client
+    with pytest.raises(HttpResponseError):  # the fake refuses it too
+        client.incident_comments.create_or_update(
+            "soc-lab", "soc-lab-logs", REF.incident_id, "c1", IncidentComment(message="😀" * 15_001)
+        )
+
+
+def _emoji_report(anomalies: int) -> Report:
+    report = _big_report(anomalies)
+    emoji = "😀🔥🛡️👾"
+    rows = tuple(
+        replace(
+            anomaly,
+            value=emoji * 60 + f" {anomaly.rank}",
+            entity="𝓪𝓭𝓮𝓵𝓮@contoso.com",
+            column="AppDisplayName" + "🔑" * 20,
+            drilldown_kql=f'SigninLogs\n| where AppDisplayName == "{emoji * 40}"',
+        )
+        for anomaly in report.anomalies
+    )
+    return replace(report, anomalies=rows)
+
+
+def test_an_emoji_heavy_comment_fits_in_utf16_code_units(arm: FakeArm) -> None:
+    # Before: 29,848 code points budgeted, 49,239 UTF-16 units sent.
+    report = _emoji_report(500)
+    message = render_comment_html(report, links=comment_links(report, REF, AppSettings()))
+    assert sentinel_length(message) <= 30_000
+    assert sentinel_length(message) > 20_000  # the budget is used, not wasted
+    sentinel, _ = client_for(arm)
+    assert sentinel.write_comment(REF, message).status == 201
+    parsed = parse_comment_html(message)
+    assert parsed.problems == ()
+    assert "😀🔥" in parsed.text and "more not shown" in parsed.text
