@@ -88,9 +88,10 @@ class Workspace:
         """From a notebook's workspace settings.
 
         Takes msticpy's keys (``WorkspaceId``, ``SubscriptionId``, ``ResourceGroup``,
-        ``WorkspaceName``, ``TenantId``: a workspace of ``msticpyconfig.yaml``, or
-        ``WorkspaceConfig().args``) or those of the ``config.json`` Sentinel's notebooks
-        write (``workspace_id``, ``subscription_id``, ...).
+        ``WorkspaceName``, ``TenantId``: a workspace of ``msticpyconfig.yaml``, or one
+        workspace of what ``MicrosoftSentinel.get_workspace_details_from_url`` returns) or
+        those of the ``config.json`` Sentinel's notebooks write (``workspace_id``,
+        ``subscription_id``, ``resource_group``, ``workspace_name``, ``tenant_id``).
 
         Raises:
             ValueError: a key is missing.

@@ -12,6 +12,7 @@ is a cell's value and saved with ``fig.savefig(...)``.
 from __future__ import annotations
 
 import math
+import sys
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -92,6 +93,21 @@ def _titles(anomaly: Anomaly) -> tuple[str, str]:
     return display_text(head, _TITLE_CHARS), display_text(what, _TITLE_CHARS + 20)
 
 
+def _show_in_jupyter() -> None:
+    """In IPython, load matplotlib's backend, which sets up how IPython shows a figure.
+
+    The figure is made without pyplot, so Jupyter shows it once, as the cell's value; but
+    the inline backend registers its figure display only when pyplot loads it.
+    """
+    shell = sys.modules.get("IPython")
+    if shell is None or shell.get_ipython() is None:
+        return
+    import matplotlib
+    from matplotlib import pyplot
+
+    pyplot.switch_backend(matplotlib.get_backend())
+
+
 def plot_finding(report: Report, rank: int = 1, *, ax: Axes | None = None) -> Figure:
     """Draw the finding ranked ``rank``: its series, baseline and test bin.
 
@@ -117,6 +133,7 @@ def plot_finding(report: Report, rank: int = 1, *, ax: Axes | None = None) -> Fi
         ) from exc
     anomaly = _finding(report, rank)
     starts, counts, baseline, flags = finding_baseline(report, rank)
+    _show_in_jupyter()
     if ax is None:
         figure = Figure(figsize=(9.0, 3.8), layout="constrained")
         ax = figure.add_subplot()
