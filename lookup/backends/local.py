@@ -42,6 +42,8 @@ _TIME_COLUMN = "TimeGenerated"
 # Log Analytics' "Export to CSV" names the column after the display time zone:
 # "TimeGenerated [UTC]", "TimeGenerated [Local Time]", "TimeGenerated [Jerusalem]".
 _EXPORTED_TIME_COLUMN = re.compile(r"^TimeGenerated \[(?P<zone>[^\]]+)\]$")
+# Every other datetime column of such an export is named the same way: "Start_Time [UTC]".
+_EXPORTED_COLUMN = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*) \[(?P<zone>[^\]]+)\]$")
 # Log Analytics exports write local-looking timestamps such as "4/19/2021, 12:13:19.483 PM".
 _EXPORT_TIME_FORMATS = (
     "%m/%d/%Y, %I:%M:%S.%g %p",
@@ -267,6 +269,14 @@ class LocalBackend(BackendBase):
         for name, duck_type in zip(names, types, strict=True):
             if name == source_time:
                 continue
+            exported = self._exported_time(table, name, duck_type, names)
+            if exported is not None:
+                # "ElevationTime [UTC]" of an export is the datetime column ElevationTime.
+                base, expression = exported
+                select.append(f"{expression} AS {sql_identifier(base)}")
+                columns.append(ColumnInfo(base, "datetime"))
+                table.duck_types[base] = "TIMESTAMP"
+                continue
             select.append(sql_identifier(name))
             columns.append(ColumnInfo(name, _kql_type(duck_type)))
             table.duck_types[name] = duck_type
@@ -278,6 +288,25 @@ class LocalBackend(BackendBase):
             self._con.execute(sql)
         table.columns = tuple(columns)
         return table.columns
+
+    def _exported_time(
+        self, table: _Table, name: str, duck_type: str, names: Sequence[str]
+    ) -> tuple[str, str] | None:
+        """(column name, SQL in UTC) of another time column of an export, ``X [<zone>]``.
+
+        None when the name is not of that form, its zone is unknown, the plain name is
+        taken or the column holds no text or times: the column is then kept as it is.
+        """
+        match = _EXPORTED_COLUMN.match(name)
+        if match is None or match["name"] in names:
+            return None
+        if duck_type != "VARCHAR" and not duck_type.startswith("TIMESTAMP"):
+            return None
+        try:
+            zone = export_time_zone(match["zone"])
+        except UnknownTimeZoneError:
+            return None
+        return match["name"], self._time_expression(table, name, duck_type, zone)
 
     def _time_expression(
         self, table: _Table, column: str, duck_type: str, zone: str | None = None
