@@ -257,7 +257,7 @@ def _incident(
     rebuilt = engine_candidates(
         blocks, entities, threshold=settings.threshold, max_flagged=settings.max_flagged_points
     )
-    ours_rows = _ours_rows(report)
+    ours_rows = report_rows(report)
     reported_keys = {k for row in ours_rows for k in row.keys}
     per_table = [records[t].queries for t in sorted(records)]
     results: dict[str, Any] = {
@@ -312,18 +312,21 @@ def _incident(
     return results
 
 
-def _ours_rows(report: Any) -> list[Row]:
-    """Our report's rows, each with every (entity, table, column, value) it names."""
-    return [
-        Row(
-            a.rank,
-            [(a.entity, a.table, a.column, a.value)]
-            + [(a.entity, a.table, c, v) for c, v in a.related],
-            a.score,
-            f"{a.entity_column} -> {a.column}; series {_series_text(a.series)}",
-        )
-        for a in report.anomalies
-    ]
+def report_rows(report: Any) -> list[Row]:
+    """A report's rows, each with every (entity, table, column, value) it names.
+
+    A row names its own value, the values folded into it as the same rows (``related``,
+    ``in_step``) and the values of the other entities that reach the same rows (``also``).
+    """
+    rows = []
+    for a in report.anomalies:
+        keys = [(a.entity, a.table, a.column, a.value)]
+        keys += [(a.entity, a.table, c, v) for c, v in a.related]
+        keys += [(a.entity, a.table, c, v) for c, v in getattr(a, "in_step", ())]
+        keys += [(e[0], a.table, e[2], e[3]) for e in getattr(a, "also", ())]
+        label = f"{a.entity_column} -> {a.column}; series {_series_text(a.series)}"
+        rows.append(Row(a.rank, keys, a.score, label))
+    return rows
 
 
 def _stl_rows(
