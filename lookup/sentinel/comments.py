@@ -64,10 +64,16 @@ ARM_CALL_SECONDS = 120.0
 #: Longest single HTTP attempt, in seconds (see :mod:`lookup.sentinel.arm_retry`).
 ARM_ATTEMPT_SECONDS = 60.0
 
-#: The role the function's identity needs on the workspace: comments, list entities and
-#: Log Analytics query rights in one (built-in role id 3e150937-b8fe-4cfb-8069-0eaf05ecd056).
-RESPONDER_ROLE = "Microsoft Sentinel Responder"
-RESPONDER_ROLE_ID = "3e150937-b8fe-4cfb-8069-0eaf05ecd056"
+#: The role the function's identity holds on the workspace: the custom role
+#: ``infra/workspace/workspace.bicep`` defines (its name ends with the environment name),
+#: with only the actions the function uses.
+WORKSPACE_ROLE = "Anomaly lookup function"
+#: The action each call needs (what a 403 names).
+REQUIRED_ACTIONS = {
+    "write the incident comment": "Microsoft.SecurityInsights/incidents/comments/write",
+    "read the incident comment": "Microsoft.SecurityInsights/incidents/comments/read",
+    "list the incident's entities": "Microsoft.SecurityInsights/incidents/read",
+}
 
 #: azure-core retry keywords for the management client: up to 5 retries (``retry_status``
 #: raised from azure-core's 3 so throttling gets all of them), exponential backoff of
@@ -218,7 +224,7 @@ class SentinelIncidents:
 
         Raises:
             SinkError: the message is too long (permanent), or ARM refused or kept failing;
-                ``status`` is the HTTP status (403: the identity lacks the Responder role).
+                ``status`` is the HTTP status (403: the identity lacks its workspace role).
         """
         from azure.mgmt.securityinsight.models import IncidentComment
 
@@ -287,7 +293,7 @@ class SentinelIncidents:
         payload parser reads.
 
         Raises:
-            SinkError: ARM refused or kept failing (403: the Responder role is missing).
+            SinkError: ARM refused or kept failing (403: the workspace role is missing).
         """
 
         def raw_json(pipeline_response: Any, _deserialized: Any, _headers: Any) -> Any:
@@ -343,7 +349,8 @@ class SentinelIncidents:
                 incident=ref.arm_id,
                 status=status,
                 permanent=error.permanent,
-                missing_role=RESPONDER_ROLE if status == 403 else None,
+                missing_role=WORKSPACE_ROLE if status == 403 else None,
+                missing_action=REQUIRED_ACTIONS.get(action) if status == 403 else None,
                 scope=ref.workspace_arm_id if status == 403 else None,
                 reason=str(error),
             )
@@ -362,9 +369,11 @@ def _http_failure(action: str, ref: IncidentRef, status: int | None, exc: Any) -
     detail = _arm_error_text(exc)
     if status == 403:
         return (
-            f"cannot {action}: HTTP 403 Forbidden: the function's identity needs the "
-            f"{RESPONDER_ROLE} role (role id {RESPONDER_ROLE_ID}) on the workspace "
-            f"{ref.workspace_arm_id} (or its resource group). ARM said: {detail}"
+            f"cannot {action}: HTTP 403 Forbidden: the function's identity needs "
+            f"{REQUIRED_ACTIONS.get(action, 'its workspace role')} on the workspace "
+            f"{ref.workspace_arm_id}, which the '{WORKSPACE_ROLE} (<environment>)' role "
+            "that infra/workspace/workspace.bicep assigns there grants (a new assignment "
+            f"takes minutes to apply; the queue retries). ARM said: {detail}"
         )
     if status == 401:
         return f"cannot {action}: HTTP 401: ARM refused the token: {detail}"

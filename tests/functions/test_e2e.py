@@ -36,7 +36,7 @@ from function_support import (
 from lookup.drilldown import query_from_portal_link
 from lookup.errors import SinkError
 from lookup.functionapp import FunctionRuntime, decode_message
-from lookup.sentinel.comments import RESPONDER_ROLE, comment_id_for
+from lookup.sentinel.comments import WORKSPACE_ROLE, comment_id_for
 
 
 @pytest.fixture(scope="module")
@@ -198,11 +198,11 @@ def test_arm_403_names_the_missing_role_then_the_poison_queue_takes_over(
         assert raised.value.status == 403
     assert [r.status for r in world.arm.requests] == [403] * 5
     role_errors = [
-        r for r in caplog.records if r.levelno == logging.ERROR and RESPONDER_ROLE in r.getMessage()
+        r for r in caplog.records if r.levelno == logging.ERROR and WORKSPACE_ROLE in r.getMessage()
     ]
     assert len(role_errors) == 5
     fields = role_errors[0].custom_dimensions  # type: ignore[attr-defined]
-    assert fields["missing_role"] == RESPONDER_ROLE
+    assert fields["missing_role"] == WORKSPACE_ROLE
     assert fields["scope"] == INCIDENT_REF.workspace_arm_id
 
     caplog.clear()

@@ -20,7 +20,7 @@ import azure.functions as func
 import pytest
 from azure.functions.queue import QueueMessage
 from function_support import Capture, incident_payload, post, served_settings
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from lookup.errors import SinkError
@@ -93,6 +93,16 @@ SPECIAL_TEXT = [
     "Host",
     "anomaly-lookup/incident@1",
 ]
+#: Placeholders replaced, after ``json.dumps``, by JSON text it cannot write: numbers past
+#: Python's 4,300-digit limit, nesting past its recursion limit, odd number forms.
+RAW = {
+    '"@@digits@@"': "9" * 5_000,
+    '"@@deep@@"': "[" * 10_000 + "]" * 10_000,
+    '"@@deep-object@@"': '{"a":' * 3_000 + "1" + "}" * 3_000,
+    '"@@inf@@"': "1e999",
+    '"@@tiny@@"': "-1.5e-400",
+}
+SPECIAL_VALUES = [*SPECIAL_TEXT, *(key.strip('"') for key in RAW), 10**30, -1, 0.5, [], {}]
 texts = st.one_of(
     st.text(alphabet=st.characters(exclude_categories=()), max_size=30),
     st.sampled_from(SPECIAL_TEXT),
@@ -105,10 +115,15 @@ scalars = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     texts,
 )
-json_values = st.recursive(
-    scalars,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(texts, children, max_size=4),
-    max_leaves=16,
+json_values = st.one_of(
+    st.sampled_from(SPECIAL_VALUES),
+    st.recursive(
+        scalars,
+        lambda children: (
+            st.lists(children, max_size=4) | st.dictionaries(texts, children, max_size=4)
+        ),
+        max_leaves=16,
+    ),
 )
 
 
@@ -151,10 +166,43 @@ def mutated_payloads(draw: st.DrawFn) -> Any:
 
 
 def _dumps(value: object) -> bytes:
-    return json.dumps(value).encode("utf-8", "surrogatepass")
+    text = json.dumps(value)
+    for placeholder, raw in RAW.items():
+        text = text.replace(placeholder, raw)
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _with(path: tuple[object, ...], value: object) -> Any:
+    return _replaced(PAYLOAD, path, value)
+
+
+PROPS = ("object", "properties")
+#: The payloads of issue 11, always among the examples (the search explores beyond them).
+KNOWN_BAD = [
+    _with((*PROPS, "title"), "\ud800"),
+    _with((*PROPS, "relatedEntities", 0, "properties", "accountName"), "a\udfffb"),
+    _with((*PROPS, "incidentNumber"), "@@digits@@"),
+    _with((*PROPS, "incidentNumber"), "9" * 5_000),
+    _with((*PROPS, "description"), "@@deep@@"),
+    _with((*PROPS, "alerts", 0, "properties", "endTimeUtc"), "0001-01-01T00:00:00Z"),
+    _with((*PROPS, "alerts", 0, "properties", "endTimeUtc"), "9999-12-31T23:59:00-01:00"),
+    _with(("object", "id"), ARM_ID.replace("law-soc/", "law-soc\n/")),
+    _with(("workspaceId",), "0e1d2c3b-4a59-4687-9786-a5b4c3d2e1f0"),
+]
 
 
 # -- properties ---------------------------------------------------------------------------------
+
+
+def _examples(name: str, values: list[Any], **fixed: Any) -> Callable[[Any], Any]:
+    """``@example`` for each value (as the argument ``name``)."""
+
+    def decorate(test: Any) -> Any:
+        for value in values:
+            test = example(**{name: value, **fixed})(test)
+        return test
+
+    return decorate
 
 
 def _assert_http_answers(functions: dict[str, Any], body: bytes) -> None:
@@ -171,6 +219,7 @@ def _assert_http_answers(functions: dict[str, Any], body: bytes) -> None:
 
 @FUZZ
 @given(body=st.binary(max_size=3_000))
+@_examples("body", [b"[" * 10_000 + b"]" * 10_000, b'{"a": ' + b"9" * 5_000 + b"}"])
 def test_http_answers_arbitrary_bytes(
     functions: dict[str, Any], runtime: FunctionRuntime, body: bytes
 ) -> None:
@@ -187,6 +236,7 @@ def test_http_answers_arbitrary_json(
 
 @FUZZ
 @given(document=mutated_payloads())
+@_examples("document", KNOWN_BAD)
 def test_http_answers_mutated_incidents(
     functions: dict[str, Any], runtime: FunctionRuntime, document: object
 ) -> None:
@@ -196,6 +246,7 @@ def test_http_answers_mutated_incidents(
 
 @FUZZ
 @given(data=st.one_of(mutated_payloads(), json_values), as_text=st.booleans())
+@_examples("data", KNOWN_BAD, as_text=True)
 def test_event_grid_queues_or_drops(
     functions: dict[str, Any], runtime: FunctionRuntime, data: object, as_text: bool
 ) -> None:
@@ -220,6 +271,16 @@ def test_event_grid_queues_or_drops(
 
 QUEUED = json.loads(_runtime().submit(_dumps(incident_payload())).message or "{}")
 QUEUED_PATHS = list(_paths(QUEUED))
+QUEUE_KNOWN_BAD = [
+    b"[" * 10_000 + b"]" * 10_000,
+    b"9" * 5_000,
+    b"\xff\xfe",
+    _dumps(_replaced(QUEUED, ("incident", "alertTime"), "0001-01-01T00:00:00Z")),
+    _dumps(_replaced(QUEUED, ("incident", "number"), "@@digits@@")),
+    _dumps(_replaced(QUEUED, ("incident", "entities"), "@@deep@@")),
+    _dumps(_replaced(QUEUED, ("trackingId",), "\ud800")),
+    _dumps(_replaced(QUEUED, ("workspaceId",), "0e1d2c3b-4a59-4687-9786-a5b4c3d2e1f0")),
+]
 
 
 @st.composite
@@ -241,6 +302,7 @@ def queue_bodies(draw: st.DrawFn) -> bytes:
 
 @FUZZ
 @given(body=queue_bodies())
+@_examples("body", QUEUE_KNOWN_BAD)
 def test_the_queue_handler_returns_or_passes_on_only_a_service_failure(
     functions: dict[str, Any], runtime: FunctionRuntime, body: bytes
 ) -> None:
@@ -252,6 +314,7 @@ def test_the_queue_handler_returns_or_passes_on_only_a_service_failure(
 
 @FUZZ
 @given(body=queue_bodies())
+@_examples("body", QUEUE_KNOWN_BAD)
 def test_the_poison_handler_never_raises(
     functions: dict[str, Any], runtime: FunctionRuntime, body: bytes
 ) -> None:

@@ -29,7 +29,7 @@ from function_support import (
 from lookup.backends.local import LocalBackend
 from lookup.errors import SettingsError, SinkError
 from lookup.functionapp import FunctionRuntime
-from lookup.sentinel.comments import RESPONDER_ROLE, comment_id_for
+from lookup.sentinel.comments import WORKSPACE_ROLE, comment_id_for
 
 COMMENT_PATH = (
     f"/subscriptions/{INCIDENT_REF.subscription_id}/resourceGroups/{INCIDENT_REF.resource_group}"
@@ -126,10 +126,10 @@ def test_a_failed_write_is_logged_and_raised_so_the_queue_retries(
     with pytest.raises(SinkError) as raised:
         deliver(functions, queued(functions, incident_payload()))
     assert raised.value.status == 403
-    assert RESPONDER_ROLE in str(raised.value)
+    assert WORKSPACE_ROLE in str(raised.value)
     assert arm.comments_of(*_coords()) == {}
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert any(RESPONDER_ROLE in r.getMessage() for r in errors)
+    assert any(WORKSPACE_ROLE in r.getMessage() for r in errors)
     failed = [r for r in caplog.records if r.getMessage().startswith("incident processed failed")]
     assert len(failed) == 1
     assert failed[0].custom_dimensions["error"] == "SinkError"  # type: ignore[attr-defined]

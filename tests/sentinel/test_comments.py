@@ -40,7 +40,7 @@ from lookup.sentinel.arm_retry import MAX_RETRY_AFTER_SECONDS, bounded_retry_pol
 from lookup.sentinel.comments import (
     ARM_RETRY_SETTINGS,
     COMMENT_ID_NAMESPACE,
-    RESPONDER_ROLE,
+    WORKSPACE_ROLE,
     IncidentRef,
     SentinelIncidents,
     comment_id_for,
@@ -253,9 +253,9 @@ def test_403_names_the_missing_role_and_is_not_retried(
         sentinel.write_comment(REF, "<p>x</p>")
     assert raised.value.status == 403
     message = str(raised.value)
-    assert "Microsoft Sentinel Responder role (role id 3e150937-b8fe-4cfb-8069-0eaf05ecd056)" in (
-        message
-    )
+    # The custom role infra/workspace/workspace.bicep assigns, and the action it lacks.
+    assert "needs Microsoft.SecurityInsights/incidents/comments/write on the workspace" in message
+    assert "'Anomaly lookup function (<environment>)' role" in message
     assert f"on the workspace {WORKSPACE}" in message
     assert "AuthorizationFailed" in message
     assert len(arm.requests) == 1 and transport.sleeps == []
@@ -264,9 +264,10 @@ def test_403_names_the_missing_role_and_is_not_retried(
     fields = record.custom_dimensions  # type: ignore[attr-defined]
     assert (fields["status"], fields["missing_role"], fields["scope"]) == (
         403,
-        RESPONDER_ROLE,
+        WORKSPACE_ROLE,
         WORKSPACE,
     )
+    assert fields["missing_action"] == "Microsoft.SecurityInsights/incidents/comments/write"
     assert "fake-token" not in caplog.text
 
 
@@ -449,7 +450,7 @@ def test_list_entities_403_names_the_role(arm: FakeArm) -> None:
             "Microsoft.SecurityInsights/incidents/entities/read", WORKSPACE, method="POST"
         )
     )
-    with pytest.raises(SinkError, match=RESPONDER_ROLE) as raised:
+    with pytest.raises(SinkError, match=WORKSPACE_ROLE) as raised:
         sentinel.list_entities(REF)
     assert raised.value.status == 403
 
