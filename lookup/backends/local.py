@@ -113,14 +113,11 @@ def terms_regex(identifiers: Sequence[str]) -> str:
 
 
 class _Table:
-    """One table, where DuckDB reads it from, and the DuckDB view that normalises it."""
+    """A table: SQL ``source`` of its rows (file or DataFrame), ``label`` for messages, ``view``."""
 
     def __init__(self, name: str, source: str, label: str, view: str) -> None:
         self.name = name
-        #: SQL naming the relation the table's rows come from: a file reader
-        #: (``read_parquet('...')``) or a registered DataFrame (:mod:`~lookup.backends.dataframes`).
         self.source = source
-        #: How messages name it: the file name, or ``DataFrame 'SigninLogs'``.
         self.label = label
         self.view = view
         self.columns: tuple[ColumnInfo, ...] | None = None
