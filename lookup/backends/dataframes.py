@@ -157,16 +157,23 @@ def _readable(frame: object) -> tuple[pd.DataFrame, list[str]]:
 
 
 def _holds_documents(values: pd.Series[Any]) -> bool:
-    """Whether an object column holds dicts or lists (looked at as DuckDB does: a sample)."""
+    """Whether an object column holds dicts or lists (looked at as DuckDB does: a sample).
+
+    Lists may be numpy arrays: pandas reads Parquet lists so.
+    """
+    import numpy as np
+
     if values.dtype != object:
         return False
     sample = values.dropna().head(_SAMPLE)
-    return any(isinstance(v, dict | list) for v in sample)
+    return any(isinstance(v, dict | list | tuple | np.ndarray) for v in sample)
 
 
 def _json_text(value: object) -> str | None:
     """One value of a documents column as JSON text (null stays null)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if type(value).__name__ in {"NAType", "NaTType"}:  # pandas' missing values
         return None
     if isinstance(value, str):
         try:
@@ -174,7 +181,18 @@ def _json_text(value: object) -> str | None:
         except ValueError:
             return json.dumps(value, ensure_ascii=False)
         return value  # already JSON text, as Log Analytics returns dynamic values
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_plain)
+
+
+def _plain(value: object) -> object:
+    """What JSON cannot hold as is: arrays as lists, numpy numbers as numbers, times as ISO."""
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist):
+        return tolist()
+    isoformat = getattr(value, "isoformat", None)
+    if callable(isoformat):
+        return isoformat()
+    return str(value)
 
 
 def _widened_integers(values: pd.Series[Any]) -> bool:

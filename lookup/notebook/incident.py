@@ -32,7 +32,13 @@ if TYPE_CHECKING:
 
     from lookup.sentinel.comments import SentinelIncidents
 
-__all__ = ["DEFAULT_SENTINEL_API_VERSION", "IncidentError", "Workspace", "lookup_incident"]
+__all__ = [
+    "DEFAULT_SENTINEL_API_VERSION",
+    "IncidentError",
+    "Workspace",
+    "fetch_incident",
+    "lookup_incident",
+]
 
 #: The Microsoft.SecurityInsights REST version, the function app's default
 #: (``ANOMALY_LOOKUP_SENTINEL_API_VERSION``).

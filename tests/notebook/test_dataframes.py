@@ -318,6 +318,34 @@ def test_dynamic_columns_of_dicts_and_lists_are_json_text() -> None:
     assert isinstance(frame["InitiatedBy"][0], dict)  # the caller's frame is untouched
 
 
+def test_parquet_lists_and_structs_read_by_pandas_as_from_the_file(tmp_path: Path) -> None:
+    """pandas reads Parquet lists as numpy arrays and structs as dicts: still dynamic."""
+    upn = "adele.vance@contoso.com"
+    frame = pd.DataFrame(
+        {
+            "TimeGenerated": [T0 - timedelta(hours=h) for h in range(3)],
+            "TargetResources": [[{"userPrincipalName": upn}], [], None],
+            "InitiatedBy": [{"user": {"id": 1, "upn": upn}}, {"user": {"id": 2, "upn": "x"}}, None],
+        }
+    )
+    directory = tmp_path / "ws"
+    directory.mkdir()
+    frame.to_parquet(directory / "AuditLogs.parquet")
+    read = pd.read_parquet(directory / "AuditLogs.parquet")
+    assert isinstance(read["TargetResources"][0], np.ndarray)
+    answers = []
+    for backend in (LocalBackend(directory), DataFrameBackend({"AuditLogs": read})):
+        with backend:
+            (columns,) = backend.table_schemas(["AuditLogs"]).values()
+            assert not isinstance(columns, TableError)
+            profile = _profile(backend, "AuditLogs", (upn,), ("TargetResources", "InitiatedBy"))
+            answers.append(({c.name: c.kql_type for c in columns}, profile.hits))
+    assert answers[0] == answers[1]
+    types, hits = answers[1]
+    assert types["TargetResources"] == types["InitiatedBy"] == "dynamic"
+    assert [h.hits for h in hits] == [1, 1]
+
+
 def test_integer_columns_widened_by_nan_are_long_again() -> None:
     times = [T0 - timedelta(hours=h) for h in range(40)]
     event = [4624.0 if h % 2 else 4625.0 for h in range(40)]
