@@ -3,9 +3,14 @@
 ``function_app.py`` (the triggers) calls :class:`FunctionRuntime`; one concern per module:
 
 * :mod:`~lookup.functionapp.settings` — :class:`AppSettings`, what the app is deployed with
-  (workspace, endpoints, queue, identity) around the lookup's :class:`~lookup.settings.Settings`;
+  (workspace, allow-list, endpoints, queue, identity) around the lookup's
+  :class:`~lookup.settings.Settings`;
+* :mod:`~lookup.functionapp.workspaces` — the workspaces the function serves
+  (``ANOMALY_LOOKUP_ALLOWED_WORKSPACES``) and the check every incident passes;
 * :mod:`~lookup.functionapp.messages` — :class:`WorkItem` and the queue message format
   (:func:`accept_payload`, :func:`encode_message`, :func:`decode_message`);
+* :mod:`~lookup.functionapp.budget` — one time budget per invocation, below
+  ``functionTimeout``;
 * :mod:`~lookup.functionapp.clients` — :class:`Services`, and :class:`AzureServices` on the
   credential and clients :mod:`lookup.azure_clients` builds;
 * :mod:`~lookup.functionapp.worker` — :func:`run_work_item`: list entities, look up, render,
