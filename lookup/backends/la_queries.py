@@ -6,13 +6,15 @@ result table of that query is parsed back into the answer dataclass. No network,
 client, so every query shape is testable against Microsoft's Kusto language service and
 against a local KQL engine.
 
-Per table the lookup costs two queries whatever the number of entities and columns:
+Per table the lookup costs two queries whatever the number of entities and columns, and
+the text and the work inside each grow with the identifiers, not with entities x columns
+(:mod:`lookup.backends.la_match`: identifiers written once, one ``has_any`` prefilter per
+entity column, one ``mv-expand`` to the (entity column, entity) pairs found):
 
-* :func:`profile_query`: one ``summarize`` over the baseline window: row count, ``dcount``
-  per candidate column, and per (entity, column) the hit count and first-seen time.
-* :func:`counts_query`: one ``union`` of one leg per (entity, entity column), each filtered
-  on its own window and binned on its own step from its own start, then one ``mv-expand``
-  over the requested columns and one ``summarize count() by group, column, value, bin``.
+* :func:`profile_query`: row count and ``dcount`` per candidate column over the baseline
+  window, plus hits and first-seen time per (entity, column) found, in one ``union``.
+* :func:`counts_query`: one scan of the rows that mention an entity, binned per group on
+  its own window and step, one ``mv-expand`` over the requested columns, one row per series.
 
 Plus constants per incident: :func:`usage_tables_query` (table discovery from the
 ``Usage`` table, never ``union *``) and :func:`schema_query` (``getschema`` of every table
@@ -24,6 +26,7 @@ Every value and name goes through :mod:`lookup.kql`. Output columns are named by
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,13 +38,20 @@ from lookup.backends.base import (
     CountsRequest,
     EntityHit,
     EntityIndex,
+    EntityProbe,
     ProfileRequest,
     TableCounts,
     TableProfile,
 )
+from lookup.backends.la_match import (
+    MatchShape,
+    capped_reason,
+    fit_entities,
+    shape_for,
+    worst_case_types,
+)
 from lookup.kql import (
     TIME_COLUMN,
-    has_terms,
     kql_datetime,
     kql_identifier,
     kql_string,
@@ -169,77 +179,121 @@ def parse_schemas(result: ResultTable) -> dict[str, tuple[ColumnInfo, ...]]:
 
 @dataclass(frozen=True)
 class ProfilePlan:
-    """A profile query and what its output columns mean."""
+    """A profile query and what its output rows mean."""
 
     query: LaQuery
-    #: (entity, column) for each hit pair, in the order of the ``h{i}``/``f{i}`` outputs.
+    #: Every (entity, column) pair of the request, in request order.
     pairs: tuple[tuple[EntityIndex, str], ...]
     candidates: tuple[str, ...]
+    #: The probes the query searches (the first ones, when the text budget cut the rest).
+    probes: tuple[EntityProbe, ...]
+    #: Entity columns by ordinal (the ``c`` of the answer).
+    columns: tuple[str, ...]
+    #: Why some entities were not searched (the text budget), or ``None``.
+    capped: str | None = None
 
 
 def profile_query(request: ProfileRequest, column_types: Mapping[str, str]) -> ProfilePlan:
-    """Discovery and profile of one table, all entities at once, in one pass.
+    """Discovery and profile of one table, all entities at once.
 
-    Output: one row with ``rows`` (row count), ``d{i}`` (``dcount`` of candidate ``i``),
-    and per (entity, column) pair ``i``: ``h{i}`` (rows where the column has any of the
-    entity's identifiers) and ``f{i}`` (first ``TimeGenerated`` of those rows, null when
-    there is none).
+    A ``union`` of two legs over the window: one row ``rows`` (row count) and ``d{i}``
+    (``dcount`` of candidate ``i``); then, from the rows where some entity column has some
+    entity (:mod:`lookup.backends.la_match`), one row per (entity ``e``, entity column ``c``)
+    found, with ``h`` (rows) and ``f`` (first ``TimeGenerated``).
     """
     _check_window(request.start, request.end)
-    pairs = tuple((probe.entity, column) for probe in request.probes for column in probe.columns)
-    referenced = [TIME_COLUMN, *request.categorical_candidates, *(c for _, c in pairs)]
-    prefix = _scratch_prefix(referenced)
-    lines = [kql_identifier(request.table), f"| where {time_filter(request.start, request.end)}"]
-    flags: list[str] = []
-    predicates = {
-        (probe.entity, column): has_terms(column, probe.identifiers, column_types)
-        for probe in request.probes
-        for column in probe.columns
-    }
-    if pairs:
-        assignments = []
-        for i, pair in enumerate(pairs):
-            flag = f"{prefix}m{i}"
-            flags.append(flag)
-            assignments.append(f"{flag} = {predicates[pair]}")
-        lines.append("| extend " + ",\n    ".join(assignments))
-    aggregates = ["rows = count()"]
-    aggregates += [
+    probes = request.probes
+    names = [*column_types, TIME_COLUMN, *request.categorical_candidates]
+    names += [c for probe in probes for c in probe.columns]
+    prefix = _scratch_prefix(names)
+    worst = worst_case_types(names)
+    kept = fit_entities(lambda n: _profile_text(request, probes[:n], worst, prefix), len(probes))
+    text = _profile_text(request, probes[:kept], column_types, prefix)
+    shape = _probe_shape(prefix, probes[:kept])
+    return ProfilePlan(
+        LaQuery(f"profile {request.table}", text, (request.start, request.end)),
+        tuple((probe.entity, column) for probe in probes for column in probe.columns),
+        tuple(request.categorical_candidates),
+        tuple(probes[:kept]),
+        shape.columns,
+        capped_reason(len(probes) - kept, len(probes), "searched"),
+    )
+
+
+def _probe_shape(prefix: str, probes: Sequence[EntityProbe]) -> MatchShape:
+    return shape_for(prefix, ((probe.identifiers, probe.columns) for probe in probes))
+
+
+def _profile_text(
+    request: ProfileRequest,
+    probes: Sequence[EntityProbe],
+    column_types: Mapping[str, str],
+    prefix: str,
+) -> str:
+    totals = ["rows = count()"]
+    totals += [
         f"d{i} = dcount({kql_identifier(column)})"
         for i, column in enumerate(request.categorical_candidates)
     ]
-    time = kql_identifier(TIME_COLUMN)
-    for i, flag in enumerate(flags):
-        aggregates.append(f"h{i} = countif({flag})")
-        # minif() would say the same; min(iff(...)) keeps to functions every KQL engine has,
-        # and min() ignores the nulls of rows that do not match.
-        aggregates.append(f"f{i} = min(iff({flag}, {time}, datetime(null)))")
-    lines.append("| summarize " + ",\n    ".join(aggregates))
-    query = LaQuery(f"profile {request.table}", "\n".join(lines), (request.start, request.end))
-    return ProfilePlan(query, pairs, tuple(request.categorical_candidates))
+    scan = [kql_identifier(request.table), f"| where {time_filter(request.start, request.end)}"]
+    if not probes:
+        return "\n".join([*scan, f"| summarize {', '.join(totals)}"])
+    shape = _probe_shape(prefix, probes)
+    window = f"{prefix}w"
+    found = [
+        shape.prefilter(column_types),
+        *shape.expand(column_types, ()),
+        f"| summarize h = count(), f = min({prefix}t) by e = {prefix}m, c = {prefix}c",
+    ]
+    return "\n".join(
+        [
+            *shape.lets(),
+            f"let {window} = {scan[0]}",
+            f"{scan[1]};",
+            "union",
+            f"    ({window} | summarize {', '.join(totals)}),",
+            f"    ({window}",
+            *(f"    {line}" for line in "\n".join(found).splitlines()),
+            "    )",
+        ]
+    )
 
 
 def parse_profile(
     request: ProfileRequest, plan: ProfilePlan, result: ResultTable, partial: str | None
 ) -> TableProfile:
-    """The :class:`TableProfile` from the one-row answer of :func:`profile_query`."""
-    if not result.rows:
+    """The :class:`TableProfile` from the answer of :func:`profile_query`.
+
+    Pairs the answer has no row for had no hit (or were left out by the text budget, which
+    ``partial`` then says).
+    """
+    partial = _joined(plan.capped, partial)
+    rows_i = result.index("rows")
+    totals = [row for row in result.rows if row[rows_i] is not None]
+    if not totals:
         if partial is None:
             raise ValueError("the profile query returned no row")
         return TableProfile(request.table, 0, {}, (), partial=partial)
-    if len(result.rows) != 1:
-        raise ValueError(f"the profile query returned {len(result.rows)} rows, expected 1")
-    row = result.rows[0]
-    row_count = _as_int(row[result.index("rows")])
+    if len(totals) != 1:
+        raise ValueError(f"the profile query returned {len(totals)} rows, expected 1")
+    row = totals[0]
     distinct = {
         column: _as_int(row[result.index(f"d{i}")]) for i, column in enumerate(plan.candidates)
     }
-    hits = []
-    for i, (key, column) in enumerate(plan.pairs):
-        count = _as_int(row[result.index(f"h{i}")])
-        first = as_utc(row[result.index(f"f{i}")]) if count else None
-        hits.append(EntityHit(key, column, count, first))
-    return TableProfile(request.table, row_count, distinct, tuple(hits), partial=partial)
+    found: dict[tuple[EntityIndex, str], tuple[int, datetime | None]] = {}
+    if plan.probes:
+        e_i, c_i, h_i, f_i = (result.index(name) for name in ("e", "c", "h", "f"))
+        for hit in result.rows:
+            if hit[rows_i] is not None:
+                continue
+            probe = plan.probes[_as_int(hit[e_i])]
+            key = (probe.entity, plan.columns[_as_int(hit[c_i])])
+            count = _as_int(hit[h_i])
+            found[key] = (count, as_utc(hit[f_i]) if count else None)
+    hits = tuple(
+        EntityHit(key, column, *found.get((key, column), (0, None))) for key, column in plan.pairs
+    )
+    return TableProfile(request.table, _as_int(row[rows_i]), distinct, hits, partial=partial)
 
 
 # -- counts -------------------------------------------------------------------------------
@@ -255,43 +309,108 @@ def counts_window(request: CountsRequest) -> tuple[datetime, datetime]:
     )
 
 
+@dataclass(frozen=True)
+class _CountsLayout:
+    """How a counts request maps onto the query: entity ordinals, columns, groups, windows."""
+
+    #: (entity, identifiers) searched, by entity ordinal, and the groups of each.
+    entities: tuple[tuple[tuple[EntityIndex, tuple[str, ...]], tuple[int, ...]], ...]
+    #: The first entities the query searches (the text budget may leave out the rest).
+    kept: int
+
+    def shape(self, request: CountsRequest, prefix: str, kept: int) -> MatchShape:
+        return shape_for(
+            prefix,
+            (
+                (identifiers, [request.groups[g].entity_column for g in groups])
+                for (_, identifiers), groups in self.entities[:kept]
+            ),
+        )
+
+    def codes(self, request: CountsRequest, kept: int) -> dict[tuple[int, int], int]:
+        """(entity ordinal, entity column ordinal) -> group index, for the kept entities."""
+        columns = self.shape(request, "", kept).columns
+        return {
+            (ordinal, columns.index(request.groups[g].entity_column)): g
+            for ordinal, (_, groups) in enumerate(self.entities[:kept])
+            for g in groups
+        }
+
+
+def _counts_layout(request: CountsRequest) -> _CountsLayout:
+    order: dict[tuple[EntityIndex, tuple[str, ...]], list[int]] = {}
+    for index, group in enumerate(request.groups):
+        order.setdefault((group.entity, tuple(group.identifiers)), []).append(index)
+    entities = tuple((key, tuple(groups)) for key, groups in order.items())
+    layout = _CountsLayout(entities, len(entities))
+    worst = worst_case_types([*request.columns, *(g.entity_column for g in request.groups)])
+    kept = fit_entities(lambda n: _counts_text(request, layout, n, worst, "__al"), len(entities))
+    return _CountsLayout(entities, kept)
+
+
 def counts_query(request: CountsRequest, column_types: Mapping[str, str]) -> LaQuery:
     """Row counts per (entity group, column, value, bin) for one table, in one query.
 
-    Each (entity, entity column) group is one ``union`` leg with its own window and its own
-    ``bin()`` step (groups may mix ``1d`` and ``1h``). The legs then share one ``mv-expand``
-    over the requested columns' text, so null and empty values drop out as the local backend
-    drops them, and one ``summarize``. Output columns: ``g`` (group index), ``c`` (column
-    index), ``v`` (value as text), ``k`` (bin index in the group's window), ``n`` (rows).
+    One scan: the rows where some entity column has some entity, one row per (row, entity
+    column, entity) found (:mod:`lookup.backends.la_match`), the bin of that group's window
+    (groups may mix ``1d`` and ``1h``; rows outside the group's window drop out), then one
+    ``mv-expand`` over the requested columns' text (null and empty values drop out, as in
+    the local backend). Output, one row per series: ``e`` (entity ordinal), ``ec`` (entity
+    column ordinal), ``c`` (column index), ``v`` (value as text) and ``b``, the list of
+    ``[bin index, rows]`` of the bins with rows.
     """
     if not request.groups or not request.columns:
         raise ValueError("a counts query needs at least one group and one column")
-    referenced = [TIME_COLUMN, *request.columns, *(g.entity_column for g in request.groups)]
-    prefix = _scratch_prefix(referenced)
-    g, b, v, c = (f"{prefix}{s}" for s in ("g", "b", "v", "c"))
-    legs = []
-    for index, group in enumerate(request.groups):
-        window = group.window
-        _check_window(window.start, window.end)
-        legs.append(
-            f"    ({kql_identifier(request.table)}"
-            f" | where {time_filter(window.start, window.end)}"
-            f" | where {has_terms(group.entity_column, group.identifiers, column_types)}"
-            f" | extend {g} = {index}, {b} = {_bin_index(window)})"
-        )
+    for group in request.groups:
+        _check_window(group.window.start, group.window.end)
+    layout = _counts_layout(request)
+    names = [*column_types, TIME_COLUMN, *request.columns]
+    names += [g.entity_column for g in request.groups]
+    text = _counts_text(request, layout, layout.kept, column_types, _scratch_prefix(names))
+    return LaQuery(f"counts {request.table}", text, counts_window(request))
+
+
+def _counts_text(
+    request: CountsRequest,
+    layout: _CountsLayout,
+    kept: int,
+    column_types: Mapping[str, str],
+    prefix: str,
+) -> str:
+    p = prefix
+    shape = layout.shape(request, prefix, kept)
+    low, high = counts_window(request)
     values = ", ".join(f"tostring({kql_identifier(column)})" for column in request.columns)
-    lines = [
-        "union",
-        ",\n".join(legs),
-        f"| project {g}, {b}, {v} = pack_array({values})",
-        f"| mv-expand with_itemindex={c} {v} to typeof(string)",
-        f"| where isnotempty({v})",
-        f"| summarize n = count() by g = {g}, c = {c}, v = {v}, k = {b}",
-    ]
-    return LaQuery(f"counts {request.table}", "\n".join(lines), counts_window(request))
+    by_window: dict[Window, list[int]] = {}
+    width = len(shape.columns)
+    for (ordinal, column), group in layout.codes(request, kept).items():
+        by_window.setdefault(request.groups[group].window, []).append(ordinal * width + column)
+    branches = []
+    for window, codes in by_window.items():
+        inside = f"{p}t >= {kql_datetime(window.start)} and {p}t < {kql_datetime(window.end)}"
+        branches.append(
+            f"({p}m * {width} + {p}c) in ({', '.join(map(str, sorted(codes)))}) and {inside}, "
+            f"{_bin_index(window, f'{p}t')}"
+        )
+    cases = ",\n    ".join(branches)
+    return "\n".join(
+        [
+            *shape.lets(),
+            kql_identifier(request.table),
+            f"| where {time_filter(low, high)}",
+            shape.prefilter(column_types),
+            *shape.expand(column_types, [f"{p}x = pack_array({values})"]),
+            f"| extend {p}k = case({cases},\n    -1)",
+            f"| where {p}k >= 0",
+            f"| mv-expand with_itemindex={p}i {p}x to typeof(string)",
+            f"| where isnotempty({p}x)",
+            f"| summarize n = count() by e = {p}m, ec = {p}c, c = {p}i, v = {p}x, k = {p}k",
+            "| summarize b = make_list(pack_array(k, n)) by e, ec, c, v",
+        ]
+    )
 
 
-def _bin_index(window: Window) -> str:
+def _bin_index(window: Window, time: str) -> str:
     """KQL for the index of a row's bin in ``window`` (0 = the oldest bin).
 
     Bins start at ``window.start``, which the engine anchors on the alert, so they are
@@ -300,36 +419,57 @@ def _bin_index(window: Window) -> str:
     divided by the step) and is understood by every KQL engine we test against, including
     duckdb-kql, which has no ``bin_at``.
     """
-    time = kql_identifier(TIME_COLUMN)
     step = kql_timespan(window.step)
     return f"tolong(bin({time} - {kql_datetime(window.start)}, {step}) / {step})"
 
 
 def parse_counts(request: CountsRequest, result: ResultTable, partial: str | None) -> TableCounts:
     """The :class:`TableCounts` from the answer of :func:`counts_query`, sorted."""
-    g_i, c_i, v_i, k_i, n_i = (result.index(name) for name in ("g", "c", "v", "k", "n"))
+    layout = _counts_layout(request)
+    codes = layout.codes(request, layout.kept)
+    left_out = len(layout.entities) - layout.kept
+    partial = _joined(capped_reason(left_out, len(layout.entities), "counted"), partial)
+    e_i, ec_i, c_i, v_i, b_i = (result.index(name) for name in ("e", "ec", "c", "v", "b"))
     rows = []
     for row in result.rows:
-        group = request.groups[_as_int(row[g_i])]
+        group_index = codes.get((_as_int(row[e_i]), _as_int(row[ec_i])))
+        if group_index is None:
+            raise ValueError(f"entity {row[e_i]} in entity column {row[ec_i]} is no series group")
+        group = request.groups[group_index]
         window = group.window
-        index = _as_int(row[k_i])
-        if not 0 <= index < window.bins:
-            raise ValueError(f"bin index {index} outside the {window.bins} bins of the window")
-        rows.append(
-            CountRow(
-                entity=group.entity,
-                entity_column=group.entity_column,
-                column=request.columns[_as_int(row[c_i])],
-                value=str(row[v_i]),
-                bin_start=window.start + window.step * index,
-                count=_as_int(row[n_i]),
+        for point in _as_list(row[b_i]):
+            index, count = (_as_int(x) for x in _as_list(point))
+            if not 0 <= index < window.bins:
+                raise ValueError(f"bin index {index} outside the {window.bins} bins of the window")
+            rows.append(
+                CountRow(
+                    entity=group.entity,
+                    entity_column=group.entity_column,
+                    column=request.columns[_as_int(row[c_i])],
+                    value=str(row[v_i]),
+                    bin_start=window.start + window.step * index,
+                    count=count,
+                )
             )
-        )
     rows.sort(key=lambda r: (r.entity, r.entity_column, r.column, r.value, r.bin_start))
     return TableCounts(request.table, tuple(rows), partial=partial)
 
 
 # -- helpers ------------------------------------------------------------------------------
+
+
+def _joined(*reasons: str | None) -> str | None:
+    """Partial-result reasons joined with ``; `` (``None`` when there is none)."""
+    return "; ".join(r for r in reasons if r) or None
+
+
+def _as_list(value: Any) -> list[Any]:
+    """A dynamic array of an answer: a list, or its JSON text (as the service sends it)."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"expected a list, got {value!r}")
+    return list(value)
 
 
 def _as_int(value: Any) -> int:

@@ -122,40 +122,66 @@ def test_profile_query_text() -> None:
     plan = profile_query(_profile_request(), {"EventId": "long"})
     assert plan.query.timespan == (START, END)
     assert plan.pairs == ((0, "UserPrincipalName"), (1, "IPAddress"), (1, "EventId"))
+    assert plan.columns == ("UserPrincipalName", "IPAddress", "EventId")
+    assert plan.capped is None
+    assert plan.query.text == (
+        'let __ale0 = dynamic(["jdoe@contoso.com", "CONTOSO\\\\j\\"doe"]);\n'
+        'let __ale1 = dynamic(["10.1.2.3"]);\n'
+        "let __alw = SigninLogs\n"
+        "| where TimeGenerated >= datetime(2024-04-30T00:00:00.000000Z)"
+        " and TimeGenerated < datetime(2024-05-15T00:00:00.000000Z);\n"
+        "union\n"
+        "    (__alw | summarize rows = count(), d0 = dcount(AppDisplayName),"
+        " d1 = dcount(ResultType)),\n"
+        "    (__alw\n"
+        "    | where UserPrincipalName has_any (__ale0)\n"
+        "        or IPAddress has_any (__ale1)\n"
+        "        or tostring(EventId) has_any (__ale1)\n"
+        "    | project __alt = TimeGenerated,"
+        " __alv = pack_array(UserPrincipalName, IPAddress, tostring(EventId))\n"
+        "    | mv-expand with_itemindex=__alc __alv to typeof(string)\n"
+        "    | extend __alm = pack_array(iff(__alc in (0) and __alv has_any (__ale0), 0, -1),\n"
+        "        iff(__alc in (1, 2) and __alv has_any (__ale1), 1, -1))\n"
+        "    | mv-expand __alm to typeof(long)\n"
+        "    | where __alm >= 0\n"
+        "    | summarize h = count(), f = min(__alt) by e = __alm, c = __alc\n"
+        "    )"
+    )
+
+
+def test_profile_query_scratch_names_avoid_every_table_column() -> None:
+    request = ProfileRequest(
+        "Odd_CL", START, END, (EntityProbe(0, ("x1",), ("__alm0",)),), ("__alg",)
+    )
+    text = profile_query(request, {"__alw": "string"}).query.text
+    assert text.startswith('let ___ale0 = dynamic(["x1"]);\nlet ___alw = Odd_CL\n')
+    assert "| where __alm0 has_any (___ale0)" in text
+    assert "__alv" not in text.replace("___alv", "")
+
+
+def test_profile_query_without_probes_counts_rows_only() -> None:
+    request = ProfileRequest("SigninLogs", START, END, (), ("AppDisplayName",))
+    plan = profile_query(request, {})
     assert plan.query.text == (
         "SigninLogs\n"
         "| where TimeGenerated >= datetime(2024-04-30T00:00:00.000000Z)"
         " and TimeGenerated < datetime(2024-05-15T00:00:00.000000Z)\n"
-        '| extend __alm0 = UserPrincipalName has_any ("jdoe@contoso.com", "CONTOSO\\\\j\\"doe"),\n'
-        '    __alm1 = IPAddress has "10.1.2.3",\n'
-        '    __alm2 = tostring(EventId) has "10.1.2.3"\n'
-        "| summarize rows = count(),\n"
-        "    d0 = dcount(AppDisplayName),\n"
-        "    d1 = dcount(ResultType),\n"
-        "    h0 = countif(__alm0),\n"
-        "    f0 = min(iff(__alm0, TimeGenerated, datetime(null))),\n"
-        "    h1 = countif(__alm1),\n"
-        "    f1 = min(iff(__alm1, TimeGenerated, datetime(null))),\n"
-        "    h2 = countif(__alm2),\n"
-        "    f2 = min(iff(__alm2, TimeGenerated, datetime(null)))"
+        "| summarize rows = count(), d0 = dcount(AppDisplayName)"
     )
-
-
-def test_profile_query_scratch_columns_avoid_table_columns() -> None:
-    request = ProfileRequest(
-        "Odd_CL", START, END, (EntityProbe(0, ("x",), ("__alm0",)),), ("__alg",)
-    )
-    text = profile_query(request, {}).query.text
-    assert "| extend ___alm0 = __alm0 has" in text
-    assert "countif(___alm0)" in text
+    answer = ResultTable(("rows", "d0"), ((10, 2),))
+    assert parse_profile(request, plan, answer, None).row_count == 10
 
 
 def test_parse_profile() -> None:
     request = _profile_request()
     plan = profile_query(request, {})
     result = ResultTable(
-        ("rows", "d0", "d1", "h0", "f0", "h1", "f1", "h2", "f2"),
-        ((1200, 14, 3, 5, "2024-05-02T08:15:00.1234567Z", 0, None, 2, datetime(2024, 5, 3)),),
+        ("rows", "d0", "d1", "e", "c", "h", "f"),
+        (
+            (None, None, None, 1, 2, 2, datetime(2024, 5, 3)),
+            (1200, 14, 3, None, None, None, None),
+            (None, None, None, 0, 0, 5, "2024-05-02T08:15:00.1234567Z"),
+        ),
     )
     profile = parse_profile(request, plan, result, None)
     assert profile.row_count == 1200
@@ -171,13 +197,14 @@ def test_parse_profile() -> None:
 def test_parse_profile_keeps_partial_reason_and_rejects_bad_answers() -> None:
     request = _profile_request()
     plan = profile_query(request, {})
-    empty = ResultTable(plan_columns := ("rows",), ())
+    columns = ("rows", "d0", "d1", "e", "c", "h", "f")
+    empty = ResultTable(columns, ())
     assert parse_profile(request, plan, empty, "PartialError: truncated").partial == (
         "PartialError: truncated"
     )
     with pytest.raises(ValueError, match="no row"):
         parse_profile(request, plan, empty, None)
-    two = ResultTable(plan_columns, ((1,), (2,)))
+    two = ResultTable(columns, ((1, 1, 1, None, None, None, None),) * 2)
     with pytest.raises(ValueError, match="2 rows"):
         parse_profile(request, plan, two, None)
 
@@ -193,26 +220,38 @@ def _counts_request() -> CountsRequest:
     )
 
 
-def test_counts_query_text_one_leg_per_group_with_its_own_window_and_step() -> None:
+def test_counts_query_text_one_scan_each_group_on_its_own_window_and_step() -> None:
     query = counts_query(_counts_request(), {"ResultType": "string"})
     assert query.timespan == (START, END)
     assert query.text == (
-        "union\n"
-        "    (SigninLogs | where TimeGenerated >= datetime(2024-04-30T00:00:00.000000Z)"
-        " and TimeGenerated < datetime(2024-05-15T00:00:00.000000Z)"
-        ' | where UserPrincipalName has "jdoe@contoso.com"'
-        " | extend __alg = 0, __alb = tolong(bin(TimeGenerated"
-        " - datetime(2024-04-30T00:00:00.000000Z), 1d) / 1d)),\n"
-        "    (SigninLogs | where TimeGenerated >= datetime(2024-05-11T09:00:00.000000Z)"
-        " and TimeGenerated < datetime(2024-05-14T10:00:00.000000Z)"
-        ' | where IPAddress has_any ("10.1.2.3", "10.1.2.4")'
-        " | extend __alg = 1, __alb = tolong(bin(TimeGenerated"
-        " - datetime(2024-05-11T09:00:00.000000Z), 1h) / 1h))\n"
-        "| project __alg, __alb, __alv = pack_array(tostring(AppDisplayName),"
-        " tostring(ResultType))\n"
+        'let __ale0 = dynamic(["jdoe@contoso.com"]);\n'
+        'let __ale1 = dynamic(["10.1.2.3", "10.1.2.4"]);\n'
+        "SigninLogs\n"
+        "| where TimeGenerated >= datetime(2024-04-30T00:00:00.000000Z)"
+        " and TimeGenerated < datetime(2024-05-15T00:00:00.000000Z)\n"
+        "| where UserPrincipalName has_any (__ale0)\n"
+        "    or IPAddress has_any (__ale1)\n"
+        "| project __alt = TimeGenerated, __alv = pack_array(UserPrincipalName, IPAddress),"
+        " __alx = pack_array(tostring(AppDisplayName), tostring(ResultType))\n"
         "| mv-expand with_itemindex=__alc __alv to typeof(string)\n"
-        "| where isnotempty(__alv)\n"
-        "| summarize n = count() by g = __alg, c = __alc, v = __alv, k = __alb"
+        "| extend __alm = pack_array(iff(__alc in (0) and __alv has_any (__ale0), 0, -1),\n"
+        "    iff(__alc in (1) and __alv has_any (__ale1), 1, -1))\n"
+        "| mv-expand __alm to typeof(long)\n"
+        "| where __alm >= 0\n"
+        "| extend __alk = case((__alm * 2 + __alc) in (0)"
+        " and __alt >= datetime(2024-04-30T00:00:00.000000Z)"
+        " and __alt < datetime(2024-05-15T00:00:00.000000Z),"
+        " tolong(bin(__alt - datetime(2024-04-30T00:00:00.000000Z), 1d) / 1d),\n"
+        "    (__alm * 2 + __alc) in (3)"
+        " and __alt >= datetime(2024-05-11T09:00:00.000000Z)"
+        " and __alt < datetime(2024-05-14T10:00:00.000000Z),"
+        " tolong(bin(__alt - datetime(2024-05-11T09:00:00.000000Z), 1h) / 1h),\n"
+        "    -1)\n"
+        "| where __alk >= 0\n"
+        "| mv-expand with_itemindex=__ali __alx to typeof(string)\n"
+        "| where isnotempty(__alx)\n"
+        "| summarize n = count() by e = __alm, ec = __alc, c = __ali, v = __alx, k = __alk\n"
+        "| summarize b = make_list(pack_array(k, n)) by e, ec, c, v"
     )
 
 
@@ -231,12 +270,19 @@ def test_counts_window_spans_every_group() -> None:
 def test_parse_counts_maps_indices_back_and_sorts() -> None:
     request = _counts_request()
     result = ResultTable(
-        ("g", "c", "v", "k", "n"),
-        ((1, 1, "50126", 72, 4), (0, 0, "Azure Portal", 14, 7)),
+        ("e", "ec", "c", "v", "b"),
+        (
+            (1, 1, 1, "50126", [[72, 4]]),
+            (0, 0, 0, "Azure Portal", "[[14, 7], [3, 1]]"),  # the service sends JSON text
+        ),
     )
     counts = parse_counts(request, result, "PartialError: x")
     assert counts.partial == "PartialError: x"
     assert counts.rows == (
+        CountRow(
+            0, "UserPrincipalName", "AppDisplayName", "Azure Portal",
+            datetime(2024, 5, 3, tzinfo=UTC), 1,
+        ),
         CountRow(
             0, "UserPrincipalName", "AppDisplayName", "Azure Portal",
             datetime(2024, 5, 14, tzinfo=UTC), 7,
@@ -245,9 +291,12 @@ def test_parse_counts_maps_indices_back_and_sorts() -> None:
             1, "IPAddress", "ResultType", "50126", datetime(2024, 5, 14, 9, tzinfo=UTC), 4
         ),
     )  # fmt: skip
-    outside = ResultTable(("g", "c", "v", "k", "n"), ((0, 0, "x", 15, 1),))
+    outside = ResultTable(("e", "ec", "c", "v", "b"), ((0, 0, 0, "x", [[15, 1]]),))
     with pytest.raises(ValueError, match="outside the 15 bins"):
         parse_counts(request, outside, None)
+    stranger = ResultTable(("e", "ec", "c", "v", "b"), ((0, 1, 0, "x", [[1, 1]]),))
+    with pytest.raises(ValueError, match="no series group"):
+        parse_counts(request, stranger, None)
 
 
 def test_chart_queries_one_per_window() -> None:

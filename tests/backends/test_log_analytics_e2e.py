@@ -155,7 +155,7 @@ def test_every_timespan_is_the_analysis_window(world: World, clean_run: Run) -> 
     for request in clean_run.requests:
         window = parse_timespan(request.timespan)
         assert window is not None
-        if "mv-expand" in request.query:
+        if "make_list(" in request.query:
             # Counts: the span of the series windows, inside the scan window.
             assert scan[0] <= window[0] < window[1] <= scan[1]
         else:
@@ -185,7 +185,7 @@ def test_faults_are_retried_marked_and_reported(world: World, fake: FakeLogAnaly
     # SecurityEvent fails for good, SigninLogs answers partially, OfficeActivity is
     # throttled twice and the Usage query gets an unreadable answer once.
     fake.add_fault(Fault("error", table="SecurityEvent", status=500, times=100))
-    fake.add_fault(Fault("partial", match="mv-expand", keep=0.5, message="result truncated",
+    fake.add_fault(Fault("partial", match="make_list(", keep=0.5, message="result truncated",
                          times=1))  # fmt: skip
     fake.add_fault(Fault("throttle", table="OfficeActivity", retry_after="0", times=2))
     fake.add_fault(Fault("malformed", table="Usage", times=1))

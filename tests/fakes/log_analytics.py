@@ -84,7 +84,7 @@ def _iso(moment: datetime) -> str:
     return text + "Z"
 
 
-def _json_value(value: Any, kql_type: str) -> Any:
+def _json_value(value: Any, kql_type: str, duck_type: str = "") -> Any:
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -94,6 +94,9 @@ def _json_value(value: Any, kql_type: str) -> Any:
             return json.loads(value)
         except ValueError:
             return value
+    if duck_type.upper() == "JSON[]" and isinstance(value, list):
+        # DuckDB hands ``make_list`` of dynamic values back as a list of JSON texts.
+        return [_json_value(item, "dynamic") for item in value]
     if kql_type == "timespan":
         return str(value)
     return value
@@ -229,13 +232,14 @@ class FakeWorkspace:
                     )
                 cursor.execute(f"CREATE TEMP VIEW {quoted} AS SELECT * FROM base.{quoted}{where}")
             relation = run(cursor, query)
-            kql_types = [_kql_type(str(t)) for t in relation.types]
+            duck_types = [str(t) for t in relation.types]
+            kql_types = [_kql_type(t) for t in duck_types]
             columns = [
                 {"name": str(n), "type": t}
                 for n, t in zip(relation.columns, kql_types, strict=True)
             ]
             rows = [
-                [_json_value(v, t) for v, t in zip(row, kql_types, strict=True)]
+                [_json_value(v, t, d) for v, t, d in zip(row, kql_types, duck_types, strict=True)]
                 for row in relation.fetchall()
             ]
             return columns, rows
@@ -258,7 +262,8 @@ class Fault:
 
     kind: str
     match: str | None = None
-    #: Only queries that read this table (``T\n| ...`` or union legs ``(T | ...)``).
+    #: Only queries that read this table (``T\n| ...``, ``let x = T\n| ...`` or union legs
+    #: ``(T | ...)``).
     table: str | None = None
     times: int = 1
     status: int = 500
@@ -272,7 +277,9 @@ class Fault:
             return False
         if self.table is None:
             return True
-        return query.startswith(f"{self.table}\n") or f"({self.table} |" in query
+        if f"({self.table} |" in query:
+            return True
+        return re.search(rf"(?m)^(?:let \w+ = )?{re.escape(self.table)}$", query) is not None
 
 
 @dataclass(frozen=True)
