@@ -178,6 +178,7 @@ module functionApp 'app/function-app.bicep' = {
     deploymentContainerName: storage.outputs.deploymentContainerName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     sentinelWorkspaceCustomerId: sentinelWorkspace.properties.customerId
+    sentinelWorkspaceResourceId: sentinelWorkspace.id
     queueName: storage.outputs.queueName
     maximumInstanceCount: functionMaximumInstanceCount
     instanceMemoryMB: functionInstanceMemoryMB

@@ -36,6 +36,9 @@ param applicationInsightsName string
 @description('Customer id (GUID) of the Sentinel Log Analytics workspace.')
 param sentinelWorkspaceCustomerId string
 
+@description('ARM resource id of the same workspace: with the customer id, the only workspace the function serves.')
+param sentinelWorkspaceResourceId string
+
 @description('Work queue name (ANOMALY_LOOKUP_QUEUE_NAME).')
 param queueName string
 
@@ -164,6 +167,11 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'ANOMALY_LOOKUP_WORKSPACE_ID'
           value: sentinelWorkspaceCustomerId
+        }
+        // The allow-list: payloads naming any other workspace are refused (SECURITY.md).
+        {
+          name: 'ANOMALY_LOOKUP_ALLOWED_WORKSPACES'
+          value: '${sentinelWorkspaceCustomerId}=${sentinelWorkspaceResourceId}'
         }
         {
           name: 'ANOMALY_LOOKUP_QUEUE_NAME'

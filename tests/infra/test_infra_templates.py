@@ -27,6 +27,8 @@ from infra_support import (
     walk,
 )
 
+from lookup.functionapp.workspaces import parse_allowed_workspaces
+
 BICEP_FILES = sorted(p.relative_to(INFRA_DIR).as_posix() for p in INFRA_DIR.rglob("*.bicep"))
 
 # Built-in role definition ids (identical in every tenant), from
@@ -110,6 +112,7 @@ APP_SETTINGS_READ_BY_CODE = {
     "APPLICATIONINSIGHTS_CONNECTION_STRING",
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
     "ANOMALY_LOOKUP_WORKSPACE_ID",
+    "ANOMALY_LOOKUP_ALLOWED_WORKSPACES",
     "ANOMALY_LOOKUP_QUEUE_NAME",
     "ANOMALY_LOOKUP_TABLES",
     "ANOMALY_LOOKUP_LOOKBACK_DAYS",
@@ -544,6 +547,7 @@ def test_workspace_customer_id_comes_from_the_existing_workspace(main_template: 
         "sentinelWorkspace",
         ("properties", "customerId"),
     )
+    assert ref(app["params"]["sentinelWorkspaceResourceId"]) == ("sentinelWorkspace", ("id",))
 
 
 # ------------------------------------------------------------------------- app settings
@@ -572,6 +576,13 @@ def test_every_env_constant_of_lookup_settings_is_classified() -> None:
     )
 
 
+WORKSPACE_GUID = "7b0c3f41-5a1e-4c2b-9d7e-0a1b2c3d4e5f"
+WORKSPACE_ARM_ID = (
+    "/subscriptions/0d4c7b6e-1111-2222-3333-444455556666/resourceGroups/rg-soc"
+    "/providers/Microsoft.OperationalInsights/workspaces/law-soc"
+)
+
+
 def test_identity_settings_point_at_the_user_assigned_identity(
     templates: dict[str, Template],
     main_template: Template,
@@ -596,6 +607,14 @@ def test_identity_settings_point_at_the_user_assigned_identity(
         ("properties", "ConnectionString"),
     )
     assert settings["ANOMALY_LOOKUP_WORKSPACE_ID"] == "sentinelWorkspaceCustomerId"
+    # The allow-list names the one workspace by both halves, as the function parses it.
+    allowed = settings["ANOMALY_LOOKUP_ALLOWED_WORKSPACES"]
+    assert allowed == "${sentinelWorkspaceCustomerId}=${sentinelWorkspaceResourceId}"
+    deployed = allowed.replace("${sentinelWorkspaceCustomerId}", WORKSPACE_GUID).replace(
+        "${sentinelWorkspaceResourceId}", WORKSPACE_ARM_ID
+    )
+    (entry,) = parse_allowed_workspaces(deployed)
+    assert (entry.workspace_id, entry.resource_id) == (WORKSPACE_GUID, WORKSPACE_ARM_ID)
 
     _, app = module_using(main_template, "app/function-app.bicep")
     assert ref(app["params"]["identityClientId"]) == ("identity", ("outputs", "clientId"))
