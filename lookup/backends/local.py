@@ -32,6 +32,7 @@ from lookup.backends.base import (
     TableCounts,
     TableProfile,
 )
+from lookup.backends.local_sql import GroupSpec, Match, Searched, counts_sql, profile_sql
 from lookup.errors import TableError, WorkspaceError
 from lookup.timezones import UnknownTimeZoneError, export_time_zone
 
@@ -344,41 +345,24 @@ class LocalBackend(BackendBase):
             return f"CAST(to_json({quoted}) AS VARCHAR)"
         return f"CAST({quoted} AS VARCHAR)"
 
-    def _lowered(self, table: _Table, columns: Iterable[str]) -> tuple[str, dict[str, str]]:
-        """SQL selecting every row plus each column's lower-cased text, computed once.
-
-        Returns the select list and the alias of each column's lowered text, for
-        :meth:`_match`.
-        """
-        aliases: dict[str, str] = {}
-        for column in columns:
-            aliases.setdefault(column, f"__low{len(aliases)}")
-        lowered = [f"lower({self._text(table, c)}) AS {alias}" for c, alias in aliases.items()]
-        return ", ".join(["*", *lowered]), aliases
-
-    def _match(
-        self,
-        table: _Table,
-        column: str,
-        identifiers: Sequence[str],
-        params: list[Any],
-        lowered: str,
-    ) -> str:
-        """SQL true where ``column`` has any of ``identifiers`` as whole terms.
-
-        ``lowered`` is the column's lower-cased text (see :meth:`_lowered`). The substring
-        test on it rules out almost every row cheaply; the ``CASE`` makes sure the regex,
-        which checks the term boundaries, only runs on the rows that pass it.
-        """
-        needles = []
-        for identifier in identifiers:
-            params.append(identifier.lower())
-            needles.append(f"contains({lowered}, ${len(params)})")
-        params.append(terms_regex(identifiers))
-        text = self._text(table, column)
-        return (
-            f"(CASE WHEN {' OR '.join(needles)} "
-            f"THEN regexp_matches({text}, ${len(params)}) ELSE false END)"
+    def _match(self, table: _Table, wanted: Sequence[tuple[Sequence[str], Sequence[str]]]) -> Match:
+        """The entities (identifiers, entity columns) to find in ``table``, for the SQL."""
+        columns: list[str] = []
+        entities = []
+        for identifiers, names in wanted:
+            ordinals = []
+            for name in names:
+                if name not in columns:
+                    columns.append(name)
+                ordinals.append(columns.index(name))
+            entities.append(
+                Searched(tuple(identifiers), terms_regex(identifiers), tuple(sorted(set(ordinals))))
+            )
+        return Match(
+            sql_identifier(table.view),
+            sql_identifier(_TIME_COLUMN),
+            tuple(self._text(table, c) for c in columns),
+            tuple(entities),
         )
 
     def _table(self, name: str) -> _Table:
@@ -395,93 +379,74 @@ class LocalBackend(BackendBase):
             raise TableError(table.name, f"unknown column(s) {', '.join(missing)}")
 
     def profile(self, request: ProfileRequest) -> TableProfile:
-        """Row count, distinct counts and entity hits for one table, in one scan."""
+        """Row count, distinct counts and entity hits for one table (:mod:`.local_sql`)."""
         table = self._table(request.table)
         self._check_columns(
             table,
             [*request.categorical_candidates, *(c for p in request.probes for c in p.columns)],
         )
-        params: list[Any] = [_naive_utc(request.start), _naive_utc(request.end)]
-        inner = [sql_identifier(_TIME_COLUMN)]
-        inner += [sql_identifier(c) for c in request.categorical_candidates]
-        outer = ["count(*)"]
-        outer += [
-            f"approx_count_distinct({sql_identifier(c)})" for c in request.categorical_candidates
-        ]
-        source, lowered = self._lowered(table, (c for p in request.probes for c in p.columns))
-        pairs: list[tuple[EntityIndex, str]] = []
-        for probe in request.probes:
-            for column in probe.columns:
-                flag = f"__m{len(pairs)}"
-                match = self._match(table, column, probe.identifiers, params, lowered[column])
-                inner.append(f"{match} AS {flag}")
-                outer.append(f"count(*) FILTER (WHERE {flag})")
-                outer.append(f"min({sql_identifier(_TIME_COLUMN)}) FILTER (WHERE {flag})")
-                pairs.append((probe.entity, column))
-        time = sql_identifier(_TIME_COLUMN)
-        sql = (
-            f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} "
-            f"FROM (SELECT {source} FROM {sql_identifier(table.view)} "
-            f"WHERE {time} >= $1 AND {time} < $2))"
+        probes = [p for p in request.probes if p.identifiers and p.columns]
+        match = self._match(table, [(p.identifiers, p.columns) for p in probes])
+        columns = [c for p in probes for c in p.columns]
+        names = list(dict.fromkeys(columns))
+        sql, params = profile_sql(
+            match,
+            [sql_identifier(c) for c in request.categorical_candidates],
+            _naive_utc(request.start),
+            _naive_utc(request.end),
         )
         row = self._fetch(table, sql, params)[0]
-        row_count = int(row[0])
         candidates = request.categorical_candidates
         distinct = {c: int(row[1 + i] or 0) for i, c in enumerate(candidates)}
-        offset = 1 + len(candidates)
-        hits = []
-        for i, (key, column) in enumerate(pairs):
-            count = int(row[offset + 2 * i] or 0)
-            first = row[offset + 2 * i + 1]
-            hits.append(EntityHit(key, column, count, _aware(first) if first else None))
-        return TableProfile(request.table, row_count, distinct, tuple(hits))
+        found: dict[tuple[EntityIndex, str], tuple[int, datetime | None]] = {}
+        for hit in (row[1 + len(candidates)] if probes else None) or ():
+            first = hit["f"]
+            key = (probes[hit["e"]].entity, names[hit["c"]])
+            found[key] = (int(hit["h"]), _aware(first) if first else None)
+        hits = tuple(
+            EntityHit(p.entity, c, *found.get((p.entity, c), (0, None)))
+            for p in request.probes
+            for c in p.columns
+        )
+        return TableProfile(request.table, int(row[0]), distinct, hits)
 
     def counts(self, request: CountsRequest) -> TableCounts:
         """Rows per (entity, entity column, column, value, bin), zero bins omitted."""
         table = self._table(request.table)
         self._check_columns(table, [*request.columns, *(g.entity_column for g in request.groups)])
-        if not request.groups or not request.columns:
+        groups = [g for g in request.groups if g.identifiers]
+        if not groups or not request.columns:
             return TableCounts(request.table, ())
-        low = min(g.window.start for g in request.groups)
-        high = max(g.window.end for g in request.groups)
-        params: list[Any] = [_naive_utc(low), _naive_utc(high)]
-        time = sql_identifier(_TIME_COLUMN)
-        inner = [f"{time} AS __t"]
-        inner += [f"{self._text(table, c)} AS __c{i}" for i, c in enumerate(request.columns)]
-        source, lowered = self._lowered(table, (g.entity_column for g in request.groups))
-        flags = []
-        for gi, group in enumerate(request.groups):
-            match = self._match(
-                table, group.entity_column, group.identifiers, params, lowered[group.entity_column]
+        searched: dict[tuple[EntityIndex, tuple[str, ...]], list[str]] = {}
+        for group in groups:
+            searched.setdefault((group.entity, tuple(group.identifiers)), []).append(
+                group.entity_column
             )
-            inner.append(f"{match} AS __g{gi}")
-            flags.append(f"__g{gi}")
-        branches = []
-        for gi, group in enumerate(request.groups):
-            params += [
-                _naive_utc(group.window.start),
-                _naive_utc(group.window.end),
-                _micros(group.window.step),
-            ]
-            start, end, step = f"${len(params) - 2}", f"${len(params) - 1}", f"${len(params)}"
-            for ci in range(len(request.columns)):
-                branches.append(
-                    f"SELECT {gi} AS g, {ci} AS c, __c{ci} AS v, "
-                    f"CAST((epoch_us(__t) - epoch_us({start})) // {step} AS BIGINT) AS b "
-                    f"FROM matched WHERE __g{gi} AND __t >= {start} AND __t < {end} "
-                    f"AND __c{ci} IS NOT NULL AND __c{ci} <> ''"
+        keys = list(searched)
+        match = self._match(table, [(key[1], columns) for key, columns in searched.items()])
+        columns = list(dict.fromkeys(c for names in searched.values() for c in names))
+        specs = []
+        for group in groups:
+            start = _naive_utc(group.window.start)
+            specs.append(
+                GroupSpec(
+                    column=columns.index(group.entity_column),
+                    entity=keys.index((group.entity, tuple(group.identifiers))),
+                    start_us=_epoch_micros(start),
+                    end_us=_epoch_micros(_naive_utc(group.window.end)),
+                    step_us=_micros(group.window.step),
                 )
-        sql = (
-            f"WITH matched AS MATERIALIZED (SELECT * FROM (SELECT {', '.join(inner)} "
-            f"FROM (SELECT {source} FROM {sql_identifier(table.view)} "
-            f"WHERE {time} >= $1 AND {time} < $2)) "
-            f"WHERE {' OR '.join(flags)}) "
-            f"SELECT g, c, v, b, count(*) FROM ({' UNION ALL '.join(branches)}) "
-            f"GROUP BY g, c, v, b"
+            )
+        sql, params = counts_sql(
+            match,
+            specs,
+            [self._text(table, c) for c in request.columns],
+            _naive_utc(min(g.window.start for g in groups)),
+            _naive_utc(max(g.window.end for g in groups)),
         )
         rows = []
         for g, c, value, b, count in self._fetch(table, sql, params):
-            group = request.groups[g]
+            group = groups[g]
             rows.append(
                 CountRow(
                     entity=group.entity,
@@ -592,6 +557,11 @@ def _aware(moment: Any) -> datetime:
 
 def _micros(step: timedelta) -> int:
     return step // timedelta(microseconds=1)
+
+
+def _epoch_micros(moment: datetime) -> int:
+    """Microseconds since the epoch of a naive UTC time (DuckDB's ``epoch_us``)."""
+    return _micros(moment - datetime(1970, 1, 1))
 
 
 def _first_line(exc: BaseException) -> str:
