@@ -254,9 +254,7 @@ def _incident(
     seconds = time.perf_counter() - started
     records = dict(backend.records)
     blocks = series_from_records(records, entities)
-    rebuilt = engine_candidates(
-        blocks, entities, threshold=settings.threshold, max_flagged=settings.max_flagged_points
-    )
+    rebuilt = engine_candidates(records, entities, settings)
     ours_rows = report_rows(report)
     reported_keys = {k for row in ours_rows for k in row.keys}
     per_table = [records[t].queries for t in sorted(records)]

@@ -29,9 +29,10 @@ from lookup.backends.base import (
     TableProfile,
 )
 from lookup.errors import TableError
+from lookup.findings import ScoringInput, matches, score_table
 from lookup.models import Entity, Window
-from lookup.ranking import passes_filter, zero_filled
-from lookup.scoring import series_decompose_anomalies
+from lookup.ranking import zero_filled
+from lookup.settings import Settings
 
 #: (entity index in the incident, entity column, column, value)
 SeriesKey = tuple[int, str, str, str]
@@ -165,23 +166,38 @@ def series_from_records(
 
 
 def engine_candidates(
-    blocks: Sequence[SeriesBlock], entities: Sequence[Entity], *, threshold: float, max_flagged: int
+    records: dict[str, TableRecord], entities: Sequence[Entity], settings: Settings
 ) -> set[tuple[str, str, str, str]]:
-    """(entity, table, column, value) of every series the engine's scoring and filter keep."""
+    """(entity, table, column, value) of every series the engine's scoring keeps.
+
+    The recorded requests and answers go through the engine's own scoring
+    (:func:`lookup.findings.score_table`: baselines, the notebook's filter, the weekly
+    opinion), so equality with the report shows the report depends on nothing else.
+    """
     out: set[tuple[str, str, str, str]] = set()
-    for block in blocks:
-        flags, scores, baseline = series_decompose_anomalies(block.matrix, threshold, -1, "avg", 1)
-        keep = passes_filter(
-            block.matrix,
-            flags,
-            scores,
-            baseline,
-            threshold=threshold,
-            max_flagged_points=max_flagged,
+    for table in sorted(records):
+        record = records[table]
+        request, profile = record.profile_request, record.profile
+        if record.counts is None or record.counts_request is None or request is None:
+            continue
+        _, first_seen = matches(profile) if profile is not None else ({}, {})
+        data = ScoringInput(
+            table=table,
+            entities=entities,
+            groups=record.counts_request.groups,
+            own_columns={p.entity: set(p.columns) for p in request.probes},
+            column_types={},
+            first_seen=first_seen,
         )
-        for row in np.flatnonzero(keep):
-            index, _, column, value = block.keys[row]
-            out.add((entities[index].value, block.table, column, value))
+        scores = score_table(
+            data,
+            record.counts,
+            threshold=settings.threshold,
+            max_flagged_points=settings.max_flagged_points,
+        )
+        out |= {
+            (c.anomaly.entity, table, c.anomaly.column, c.anomaly.value) for c in scores.candidates
+        }
     return out
 
 

@@ -14,32 +14,27 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import numpy as np
-
 from lookup import __version__
 from lookup.backends.base import (
     Backend,
     ColumnInfo,
-    CountRow,
     CountsRequest,
     EntityProbe,
     ProfileRequest,
     SeriesGroup,
-    TableCounts,
     TableProfile,
 )
-from lookup.drilldown import anomaly_chart_queries, drilldown_query
+from lookup.drilldown import anomaly_chart_queries
 from lookup.errors import AnomalyLookupError, BudgetExceededError, TableError
-from lookup.models import Anomaly, Entity, EntityIndex, Incident, TableResult, Window
-from lookup.ranking import Candidate, passes_filter, rank_anomalies, zero_filled
+from lookup.findings import ScoringInput, TableScores, matches, score_table, table_notes
+from lookup.models import Entity, EntityIndex, Incident, TableResult, Window
+from lookup.ranking import Candidate, rank_anomalies
 from lookup.report import EntityReport, Report, Stats
-from lookup.scoring import series_decompose_anomalies
 from lookup.sentinel.payload import parse_incident
 from lookup.settings import Settings
 from lookup.tables import categorical_candidates, entity_columns
@@ -321,7 +316,7 @@ class LookupEngine:
             return _TableOutcome(
                 TableResult(table, "no_match", error="no rows in the analysis window", row_count=0)
             )
-        matched_columns, first_seen = _matches(profile)
+        matched_columns, first_seen = matches(profile)
         entity_column_map = {
             entities[i].value: tuple(cols) for i, cols in sorted(matched_columns.items())
         }
@@ -346,15 +341,23 @@ class LookupEngine:
             for column in columns
         )
         partial = profile.partial
-        candidates_out: list[Candidate] = []
-        series_scored = 0
+        scores = TableScores()
         if categorical:
             counts = self.backend.counts(CountsRequest(table, groups, categorical))
             partial = partial or counts.partial
-            own_columns = {p.entity: set(p.columns) for p in probes}
-            column_types = {c.name: c.kql_type for c in schema}
-            candidates_out, series_scored = self._score_table(
-                table, entities, groups, counts, own_columns, column_types
+            data = ScoringInput(
+                table=table,
+                entities=entities,
+                groups=groups,
+                own_columns={p.entity: set(p.columns) for p in probes},
+                column_types={c.name: c.kql_type for c in schema},
+                first_seen=first_seen,
+            )
+            scores = score_table(
+                data,
+                counts,
+                threshold=self.settings.threshold,
+                max_flagged_points=self.settings.max_flagged_points,
             )
         result = TableResult(
             table,
@@ -363,9 +366,10 @@ class LookupEngine:
             categorical_columns=categorical,
             error=partial,
             row_count=profile.row_count,
-            series_scored=series_scored,
+            series_scored=scores.series_scored,
+            notes=table_notes(scores),
         )
-        return _TableOutcome(result, candidates_out, first_seen, windows)
+        return _TableOutcome(result, scores.candidates, first_seen, windows)
 
     def _window(self, alert_time: datetime, first_seen: datetime | None) -> Window:
         """The series window of an entity first seen at ``first_seen`` in a table."""
@@ -394,92 +398,6 @@ class LookupEngine:
                 keep.append(column)
         return tuple(keep)
 
-    def _score_table(
-        self,
-        table: str,
-        entities: Sequence[Entity],
-        groups: Sequence[SeriesGroup],
-        counts: TableCounts,
-        own_columns: Mapping[EntityIndex, set[str]],
-        column_types: Mapping[str, str],
-    ) -> tuple[list[Candidate], int]:
-        group_by_key = {(g.entity, g.entity_column): g for g in groups}
-        points: dict[_SeriesKey, list[tuple[int, float]]] = defaultdict(list)
-        for count in counts.rows:
-            group = group_by_key.get((count.entity, count.entity_column))
-            if group is None or _restates(entities[count.entity], count, own_columns):
-                continue
-            index = (count.bin_start - group.window.start) // group.window.step
-            points[(count.entity, count.entity_column, count.column, count.value)].append(
-                (index, float(count.count))
-            )
-        by_length: dict[int, list[tuple[_SeriesKey, SeriesGroup]]] = defaultdict(list)
-        for key in sorted(points):
-            group = group_by_key[(key[0], key[1])]
-            by_length[group.window.bins].append((key, group))
-        settings = self.settings
-        out: list[Candidate] = []
-        scored = 0
-        for length, items in sorted(by_length.items()):
-            matrix = np.vstack([zero_filled(length, points[key]) for key, _ in items])
-            flags, scores, baseline = series_decompose_anomalies(
-                matrix, settings.threshold, -1, "avg", 1
-            )
-            scored += len(items)
-            keep = passes_filter(
-                matrix,
-                flags,
-                scores,
-                baseline,
-                threshold=settings.threshold,
-                max_flagged_points=settings.max_flagged_points,
-            )
-            for row in np.flatnonzero(keep):
-                (entity_index, entity_column, column, value), group = items[row]
-                entity = entities[entity_index]
-                window = group.window
-                series = matrix[row]
-                anomaly = Anomaly(
-                    rank=0,
-                    entity=entity.value,
-                    entity_kind=str(entity.kind),
-                    table=table,
-                    entity_column=entity_column,
-                    column=column,
-                    value=value,
-                    bin_start=window.test_bin_start,
-                    step=window.step,
-                    actual=float(series[-1]),
-                    expected=float(baseline[row, -1]),
-                    score=float(scores[row, -1]),
-                    series=tuple(float(v) for v in series),
-                    drilldown_kql=drilldown_query(
-                        table=table,
-                        entity_column=entity_column,
-                        identifiers=entity.identifiers,
-                        column=column,
-                        column_types=column_types,
-                        value=value,
-                        bin_start=window.test_bin_start,
-                        step=window.step,
-                    ),
-                    first_seen=bool(not np.any(series[:-1])),
-                )
-                out.append(Candidate(entity_index, anomaly))
-        return out, scored
-
-
-def _restates(entity: Entity, count: CountRow, own_columns: Mapping[EntityIndex, set[str]]) -> bool:
-    """Whether a count only restates the entity, which is never a finding.
-
-    It does when it is about one of the entity's own columns, or when its value is one of
-    the entity's identifiers (``ClientIP_ = <the IP>``, ``UserId_ = <the account>``).
-    """
-    if count.column in own_columns.get(count.entity, set()):
-        return True
-    value = count.value.strip().casefold()
-    return any(value == identifier.casefold() for identifier in entity.identifiers)
-
 
 def _probes(
     entities: Sequence[Entity], table: str, schema: Sequence[ColumnInfo]
@@ -491,21 +409,3 @@ def _probes(
         if columns:
             probes.append(EntityProbe(EntityIndex(index), entity.identifiers, tuple(columns)))
     return probes
-
-
-def _matches(
-    profile: TableProfile,
-) -> tuple[dict[EntityIndex, list[str]], dict[EntityIndex, datetime]]:
-    """Per entity: the columns it was found in, and when it was first seen in the table."""
-    matched_columns: dict[EntityIndex, list[str]] = defaultdict(list)
-    first_seen: dict[EntityIndex, datetime] = {}
-    for hit in profile.hits:
-        if hit.hits <= 0:
-            continue
-        index = hit.entity
-        matched_columns[index].append(hit.column)
-        if hit.first_seen is not None and (
-            index not in first_seen or hit.first_seen < first_seen[index]
-        ):
-            first_seen[index] = hit.first_seen
-    return dict(matched_columns), first_seen

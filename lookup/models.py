@@ -179,6 +179,9 @@ class TableResult:
     error: str | None = None
     row_count: int | None = None
     series_scored: int = 0
+    #: What the reader should know about the table's data even when it was analysed:
+    #: collection gaps ("gap: 12 of 14 daily bins had no data"), too little history.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -204,6 +207,9 @@ class Anomaly:
     #: to this one: the same rows seen through another column (EventID and Activity,
     #: Operation and RecordType), folded into this row instead of repeated.
     related: tuple[tuple[str, str], ...] = ()
+    #: Bins of ``series`` left out of the baseline: before the entity's first sighting in
+    #: the table, or collection gaps of the table (see :mod:`lookup.baselines`).
+    excluded_bins: tuple[int, ...] = ()
 
     @property
     def excess(self) -> float:

@@ -99,6 +99,7 @@ class Report:
                     "error": t.error,
                     "row_count": t.row_count,
                     "series_scored": t.series_scored,
+                    "notes": list(t.notes),
                 }
                 for t in self.tables
             ],
@@ -119,6 +120,7 @@ class Report:
                     "first_seen": a.first_seen,
                     "related": [{"column": c, "value": v} for c, v in a.related],
                     "series": list(a.series),
+                    "excluded_bins": list(a.excluded_bins),
                     "drilldown_kql": a.drilldown_kql,
                 }
                 for a in self.anomalies

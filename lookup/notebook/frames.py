@@ -38,6 +38,7 @@ FINDING_COLUMNS: dict[str, str] = {
     "entity_column": "object",
     "drilldown_kql": "object",
     "series": "object",  # counts per bin, oldest first; the last is the test bin
+    "excluded_bins": "object",  # bins of series left out of the baseline (gaps, before life)
 }
 
 #: The table statuses frame's columns, in order.
@@ -49,6 +50,7 @@ TABLE_COLUMNS: dict[str, str] = {
     "entity_columns": "object",  # {entity: [columns it was found in]}
     "categorical_columns": "object",
     "error": "object",
+    "notes": "object",  # collection gaps, too little history
 }
 
 
@@ -71,6 +73,7 @@ def _finding(anomaly: Anomaly) -> dict[str, Any]:
         "entity_column": anomaly.entity_column,
         "drilldown_kql": anomaly.drilldown_kql,
         "series": list(anomaly.series),
+        "excluded_bins": list(anomaly.excluded_bins),
     }
 
 
@@ -83,6 +86,7 @@ def _table(result: TableResult) -> dict[str, Any]:
         "entity_columns": {k: list(v) for k, v in result.entity_columns.items()},
         "categorical_columns": list(result.categorical_columns),
         "error": result.error,
+        "notes": list(result.notes),
     }
 
 

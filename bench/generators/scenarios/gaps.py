@@ -248,7 +248,10 @@ def new_entity(directory: Path, seed: int = 122) -> Scenario:
     b.wanted(_PROXY, "CommonSecurityLog", "DestinationPort", "445", "brand-new value")
     signins(b, range(USERS), 15.0)
     for offset in range(4, -1, -1):
-        times = b.office(offset, poisson(b.rng, 10.0), end=14 if offset == 0 else 18)
+        # One sign-in an hour of the working day on average; the alert day up to 14:00.
+        start = 10 if offset == 4 else 8
+        end = 14 if offset == 0 else 18
+        times = b.office(offset, poisson(b.rng, end - start), start=start, end=end)
         b.add(
             "SigninLogs",
             times,
