@@ -14,7 +14,7 @@ from bench.profiles import Profile
 from bench.report import readme_sections, render, targets
 from bench.workspaces import GENERATED_SECONDS, generator_version, prune
 
-SECTIONS = ("scale", "scoring", "queries", "detection")
+SECTIONS = ("scale", "scoring", "queries", "detection", "sweep")
 #: Real log rows kept with the tests; TV2 (Kusto's own output) is read from here.
 SAMPLE_DATA = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "sample-data"
 
@@ -68,6 +68,10 @@ def run(
             from bench.queries import run_queries
 
             results["queries"] = run_queries(profile, cache, log)
+        elif section == "sweep":
+            from bench.sweep import run_sweep
+
+            results["sweep"] = run_sweep(profile, cache, log)
         else:
             from bench.detection import run_detection
 

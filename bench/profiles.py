@@ -45,6 +45,19 @@ class Profile:
     query_rows: int
     query_tables: tuple[int, ...]
     query_entities: tuple[int, ...]
+    #: Issue 13's sweeps (bench/sweep.py): entities on a workspace of ``sweep_rows``,
+    #: tables of ``sweep_columns`` columns of ``columns_rows`` rows, the wide Defender
+    #: tables at ``wide_rows`` (the incident's rows in the first size), the narrow 3-entity
+    #: reference at ``narrow_rows``, and the Log Analytics sweeps on ``la_rows`` rows.
+    sweep_rows: int = 10_000_000
+    sweep_entities: tuple[int, ...] = (1, 3, 10, 30, 100)
+    sweep_runs: int = 2
+    sweep_columns: tuple[int, ...] = (20, 60, 200)
+    columns_rows: int = 500_000
+    wide_rows: tuple[int, ...] = (600_000, 6_000_000)
+    narrow_rows: tuple[int, ...] = (1_000_000, 10_000_000)
+    la_rows: int = 100_000
+    la_entities: tuple[int, ...] = (1, 3, 10, 30, 100, 200)
 
     def runs_for(self, point: ScalePoint) -> int:
         if point.runs is not None:
@@ -104,6 +117,15 @@ QUICK = Profile(
     query_rows=100_000,
     query_tables=(5, 20),
     query_entities=(1, 3),
+    sweep_rows=100_000,
+    sweep_entities=(1, 3, 10),
+    sweep_runs=1,
+    sweep_columns=(20, 60),
+    columns_rows=50_000,
+    wide_rows=(60_000,),
+    narrow_rows=(100_000,),
+    la_rows=30_000,
+    la_entities=(1, 3, 10),
 )
 
 #: For the test suite: every part, smallest sizes.
@@ -118,6 +140,15 @@ MINI = Profile(
     query_rows=30_000,
     query_tables=(5, 20),
     query_entities=(1, 3),
+    sweep_rows=30_000,
+    sweep_entities=(1, 3),
+    sweep_runs=1,
+    sweep_columns=(20,),
+    columns_rows=20_000,
+    wide_rows=(20_000, 40_000),
+    narrow_rows=(30_000,),
+    la_rows=20_000,
+    la_entities=(1, 3),
 )
 
 PROFILES = {p.name: p for p in (FULL, QUICK, MINI)}

@@ -72,10 +72,10 @@ def classify(query: str) -> str:
         return "discovery"
     if "getschema" in query:
         return "schema"
+    if "summarize rows = count()" in query:
+        return "profile"
     if "mv-expand" in query:
         return "counts"
-    if "| summarize rows = count()" in query:
-        return "profile"
     return "other"
 
 

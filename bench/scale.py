@@ -30,11 +30,15 @@ def _load() -> float | None:
         return None
 
 
-def run_child(workspace: Path, entities: int) -> dict[str, Any]:
-    """One lookup in a fresh Python process; its JSON measurements."""
+def run_child(workspace: Path, entities: int, incident: Path | None = None) -> dict[str, Any]:
+    """One lookup in a fresh Python process; its JSON measurements.
+
+    ``incident``: a payload file to use instead of the demo incident with ``entities``.
+    """
     load = _load()
+    extra = [str(incident)] if incident is not None else []
     done = subprocess.run(
-        [sys.executable, "-m", "bench.scale_child", str(workspace), str(entities)],
+        [sys.executable, "-m", "bench.scale_child", str(workspace), str(entities), *extra],
         capture_output=True,
         text=True,
         timeout=CHILD_TIMEOUT,

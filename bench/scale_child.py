@@ -2,7 +2,8 @@
 
 Prints one JSON object: the end-to-end seconds of the lookup (opening the workspace with
 ``LocalBackend`` and ``run_lookup`` on the demo incident with ENTITIES entities), the
-process's peak resident memory, and what the lookup did.
+process's peak resident memory, and what the lookup did. A third argument, a JSON file,
+replaces the demo incident (ENTITIES is then ignored).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import resource
 import sys
 import time
+from pathlib import Path
 
 
 def _rss_mib(field: str = "VmHWM") -> float:
@@ -40,7 +42,9 @@ def main(argv: list[str]) -> int:
 
     imported = time.perf_counter()
     rss_imports = _rss_mib("VmRSS")
-    incident = demo_incident_entities(entities)
+    incident = (
+        json.loads(Path(argv[2]).read_text()) if len(argv) > 2 else demo_incident_entities(entities)
+    )
     begin = time.perf_counter()
     local = LocalBackend(directory)
     backend = RecordingBackend(local)

@@ -9,6 +9,7 @@ from bench.report.detection import detection_section
 from bench.report.queries import queries_section
 from bench.report.scale import scale_section
 from bench.report.scoring import scoring_section
+from bench.report.sweep import sweep_section
 
 _NOTES = [
     "",
@@ -50,6 +51,8 @@ def render(results: dict[str, Any]) -> str:
         lines += queries_section(results["queries"])
     if "detection" in results:
         lines += detection_section(results["detection"])
+    if "sweep" in results:
+        lines += sweep_section(results["sweep"])
     lines += _NOTES
     return "\n".join(lines) + "\n"
 

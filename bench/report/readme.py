@@ -9,7 +9,7 @@ def readme_sections(results: dict[str, Any]) -> str:
     """The README's "Performance" and "Detection quality" sections, with this run's numbers."""
     lines = ["## Performance", ""]
     if results.get("scale"):
-        lines += _scale(results["scale"], results["machine"])
+        lines += _scale(results["scale"], results["machine"], results.get("sweep"))
     if results.get("scoring"):
         lines.append(_scoring(results["scoring"]))
     if results.get("queries"):
@@ -25,7 +25,9 @@ def readme_sections(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _scale(scale: dict[str, Any], m: dict[str, Any]) -> list[str]:
+def _scale(
+    scale: dict[str, Any], m: dict[str, Any], sweep: dict[str, Any] | None = None
+) -> list[str]:
     lines = []
     by_key = {(p["rows"], p["tables"], p["entities"]): p for p in scale["points"]}
     main = by_key.get((10_000_000, 5, 3))
@@ -52,13 +54,47 @@ def _scale(scale: dict[str, Any], m: dict[str, Any]) -> list[str]:
         "Python."
     )
     ratios = g.get("entities_10_vs_1", {})
-    if ratios:
+    if sweep:
+        lines += _sweep(sweep)
+    elif ratios:
         worst = max(ratios.values())
         lines.append(
             f"More entities cost more work inside the same queries (10 entities up to "
             f"x{worst:.1f} the time of 1), never more queries."
         )
     return lines
+
+
+def _sweep(sweep: dict[str, Any]) -> list[str]:
+    """Issue 13's sentences: entities, wide tables and query text."""
+    ratios = sweep["entities"]["ratio_to_1"]
+    before = (sweep.get("before") or {}).get("entities", {}).get("ratio_to_1", {})
+    biggest = max(ratios, key=int)
+    text = (
+        f"More entities cost little more: 10 entities x{ratios.get('10', float('nan')):.1f} "
+        f"the time of 1 and {biggest} entities x{ratios[biggest]:.1f}"
+    )
+    if before.get("10") and before.get(biggest):
+        text += f" (before issue 13: x{before['10']:.1f} and x{before[biggest]:.0f})"
+    wide = sweep["wide"]["wide"]
+    old = {p["rows"]: p for p in (sweep.get("before") or {}).get("wide", {}).get("wide", [])}
+    if wide:
+        first = wide[0]
+        was = old.get(first["rows"])
+        text += (
+            f"; an incident of 8 entities of 8 kinds over {first['rows'] / 1e3:.0f}k rows of "
+            f"wide Defender and Entra tables takes {first['seconds']:.1f} s"
+            + (f" (was {was['seconds']:.1f} s)" if was else "")
+        )
+    la = sweep["log_analytics"]
+    top = max(la["entities"]["points"], key=lambda p: p["entities"])
+    text += (
+        f". Against Log Analytics the largest query of a {top['entities']}-entity incident "
+        f"is {top['largest_query_chars']:,} characters, within the backend's "
+        f"{la['budget_chars']:,}-character budget (the service documents no text limit; "
+        "results are limited to 500,000 records and ~100 MiB)."
+    )
+    return [text]
 
 
 def _scoring(scoring: dict[str, Any]) -> str:

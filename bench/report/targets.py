@@ -20,6 +20,8 @@ def targets(results: dict[str, Any]) -> list[Target]:
         out.append(_detection(results["detection"]))
     if results.get("queries"):
         out.append(_queries(results["queries"]))
+    if results.get("sweep"):
+        out += _sweep(results["sweep"])
     limit = 15 * 60 if results["profile"] == "full" else 120
     out.append(
         {
@@ -115,3 +117,49 @@ def _queries(queries: dict[str, Any]) -> Target:
         "measured": text,
         "met": met,
     }
+
+
+def _sweep(sweep: dict[str, Any]) -> list[Target]:
+    """Issue 13: entities and wide tables as ratios of one run, query text within budget."""
+    out: list[Target] = []
+    entities = sweep["entities"]
+    ratios = entities["ratio_to_1"]
+    rows = f"{entities['rows'] / 1e6:.0f}M rows" if entities["rows"] >= 1e6 else "rows"
+    for count, limit in (("10", 1.5), ("100", 3.0)):
+        if count in ratios:
+            out.append(
+                {
+                    "target": f"{count} entities cost <= {limit}x the time of 1 ({rows}, issue 13)",
+                    "measured": f"x{ratios[count]:.2f}",
+                    "met": ratios[count] <= limit,
+                }
+            )
+    wide = sweep["wide"]
+    slope, narrow = wide["wide_seconds_per_million_rows"], wide["narrow_seconds_per_million_rows"]
+    if slope is not None and narrow is not None:
+        out.append(
+            {
+                "target": "8 entities over wide tables: no dearer per row than 3 entities over "
+                "the demo tables (s per extra million rows)",
+                "measured": f"{slope:.3f} s vs {narrow:.3f} s per million rows",
+                "met": slope <= narrow,
+            }
+        )
+    la = sweep["log_analytics"]["entities"]["points"]
+    if la:
+        top = max(la, key=lambda p: p["entities"])
+        low = min(la, key=lambda p: p["entities"])
+        per_id = (top["total_query_chars"] - low["total_query_chars"]) / max(
+            1, top["identifiers"] - low["identifiers"]
+        )
+        budget = sweep["log_analytics"].get("budget_chars") or 0
+        out.append(
+            {
+                "target": f"Log Analytics query text linear in identifiers, within the "
+                f"{budget:,}-character budget at {top['entities']} entities",
+                "measured": f"largest query {top['largest_query_chars']:,} chars; "
+                f"{per_id:.0f} chars per added identifier (all queries)",
+                "met": bool(top["within_budget"]),
+            }
+        )
+    return out
