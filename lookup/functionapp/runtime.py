@@ -146,14 +146,10 @@ class FunctionRuntime:
         except Exception:  # a bug: logged with its traceback, answered without one
             log_event(log, logging.ERROR, "incident rejected", field="$", exc_info=True)
             return Submission(400, _error("bad_payload", "$", "the payload could not be processed"))
-        log_event(
-            log,
-            logging.INFO,
-            "incident accepted",
-            tracking_id=item.tracking_id,
-            incident=item.target.arm_id,
+        _log_accepted(
+            item,
+            source,
             number=item.incident.number,
-            source=source,
             entities=len(item.incident.entities) if item.has_entities else None,
             message_bytes=len(message.encode("utf-8")),
             seconds=round(time.monotonic() - started, 3),
@@ -204,15 +200,7 @@ class FunctionRuntime:
                 log, logging.ERROR, "event rejected", event_id=_short(event_id), exc_info=True
             )
             return None
-        log_event(
-            log,
-            logging.INFO,
-            "incident accepted",
-            tracking_id=item.tracking_id,
-            incident=item.target.arm_id,
-            source="eventgrid",
-            event_id=_short(event_id),
-        )
+        _log_accepted(item, "eventgrid", event_id=_short(event_id))
         return message
 
     # -- queue ---------------------------------------------------------------------------------
@@ -391,6 +379,11 @@ def _accepted(item: WorkItem) -> dict[str, Any]:
 def _error(code: str, field_name: str, message: str) -> dict[str, Any]:
     """An error body; always encodable (no lone surrogate from a crafted key gets through)."""
     return {"error": {"code": code, "field": field_text(field_name), "message": printable(message)}}
+
+
+def _log_accepted(item: WorkItem, source: str, **fields: object) -> None:
+    fields.update(tracking_id=item.tracking_id, incident=item.target.arm_id, source=source)
+    log_event(log, logging.INFO, "incident accepted", exc_info=False, **fields)
 
 
 def _log_rejected(
