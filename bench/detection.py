@@ -494,6 +494,8 @@ def run_detection(profile: Profile, cache: Path, log: Callable[[str], None]) -> 
     return {
         "sets": sets,
         "summary": summary,
+        "findings_per_incident": findings_per_incident(incidents),
+        "issue12": _issue12(profile.name, cache, log),
         "queries_per_incident": queries,
         "notebook_entity_runs": entity_runs,
         "notebook_entity_runs_crashed": crashed,
@@ -502,6 +504,26 @@ def run_detection(profile: Profile, cache: Path, log: Callable[[str], None]) -> 
         "stl_miss_reasons": dict(stl_reasons.most_common()),
         "rebuilt_series_match_engine": all(i["rebuilt_series_match_engine"] for i in incidents),
         "incidents": incidents,
+    }
+
+
+def _issue12(profile: str, cache: Path, log: Callable[[str], None]) -> dict[str, Any]:
+    from bench.scenarios import issue12_results  # it judges with this module's judge()
+
+    return issue12_results(profile, cache, log)
+
+
+def findings_per_incident(incidents: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Rows ours reports per incident, and the rank of its first planted finding."""
+    rows = [i["methods"]["ours"]["reported"] for i in incidents]
+    firsts = [min(r) for i in incidents if (r := i["methods"]["ours"]["found_ranks"])]
+    return {
+        "median": statistics.median(rows) if rows else 0,
+        "max": max(rows, default=0),
+        "mean": statistics.mean(rows) if rows else 0,
+        "total": sum(rows),
+        "first_planted_rank_median": statistics.median(firsts) if firsts else None,
+        "first_planted_rank_max": max(firsts, default=None),
     }
 
 

@@ -29,7 +29,7 @@ from lookup.backends.base import (
     TableProfile,
 )
 from lookup.errors import TableError
-from lookup.findings import ScoringInput, matches, score_table
+from lookup.findings import ScoringInput, cap_small_table, matches, score_table, table_gaps
 from lookup.models import Entity, Window
 from lookup.ranking import zero_filled
 from lookup.settings import Settings
@@ -181,13 +181,19 @@ def engine_candidates(
         if record.counts is None or record.counts_request is None or request is None:
             continue
         _, first_seen = matches(profile) if profile is not None else ({}, {})
+        groups = record.counts_request.groups
+        gaps, _ = table_gaps(profile.activity if profile else (), [g.window for g in groups])
         data = ScoringInput(
             table=table,
             entities=entities,
-            groups=record.counts_request.groups,
-            own_columns={p.entity: set(p.columns) for p in request.probes},
+            groups=groups,
+            own_columns={
+                p.entity: set(p.columns) | set(p.scope.columns if p.scope else ())
+                for p in request.probes
+            },
             column_types={},
             first_seen=first_seen,
+            gaps=gaps,
         )
         scores = score_table(
             data,
@@ -195,6 +201,7 @@ def engine_candidates(
             threshold=settings.threshold,
             max_flagged_points=settings.max_flagged_points,
         )
+        cap_small_table(scores, profile.row_count if profile else 0)
         out |= {
             (c.anomaly.entity, table, c.anomaly.column, c.anomaly.value) for c in scores.candidates
         }

@@ -18,6 +18,7 @@ local backend, and the report is judged like the detection set (:func:`bench.det
 
 from __future__ import annotations
 
+import json
 import shutil
 import statistics
 import time
@@ -33,6 +34,21 @@ from lookup.engine import run_lookup
 from lookup.models import Anomaly
 from lookup.report import Report
 from lookup.settings import Settings
+
+#: The numbers of the code before issue 12 (measured on the same data, recorded once).
+BEFORE = Path(__file__).resolve().parent / "results" / "issue12_before.json"
+
+
+def issue12_results(profile: str, cache: Path, log: Callable[[str], None]) -> dict[str, Any]:
+    """The scenarios, the weekly-rhythm simulation and the numbers before issue 12."""
+    from bench.weekly import run_weekly
+
+    out = run_scenarios(cache, log)
+    out["profile"] = profile
+    out["weekly"] = run_weekly()
+    if BEFORE.is_file():
+        out["before"] = json.loads(BEFORE.read_text(encoding="utf-8"))
+    return out
 
 
 def run_scenarios(cache: Path, log: Callable[[str], None]) -> dict[str, Any]:

@@ -60,6 +60,44 @@ BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
 
 
+#: A bin is a collection gap when the table logged at most this share of its usual volume
+#: (the median of its bins that hold data)...
+GAP_SHARE = 0.01
+#: ...and its usual volume is at least this many rows a bin: a table that busy does not
+#: fall silent by chance, while a small one is quiet most of the time.
+GAP_MIN_USUAL = 10.0
+
+
+def table_bins(activity: Sequence[tuple[datetime, int]], window: Window) -> FloatArray:
+    """The table's rows in each bin of ``window``, from its activity at a finer step."""
+    rows = np.zeros(window.bins)
+    for start, count in activity:
+        index = (start - window.start) // window.step
+        if 0 <= index < window.bins:
+            rows[index] += count
+    return rows
+
+
+def gap_bins(rows: FloatArray) -> BoolArray:
+    """Bins in which the table itself logged (next to) nothing: missing data, not zeros.
+
+    ``rows`` are the table's rows per bin of a series window, the test bin last. A bin is a
+    gap when it holds at most :data:`GAP_SHARE` of the table's usual volume, the median of
+    the bins that hold data, and that volume is at least :data:`GAP_MIN_USUAL` rows. The
+    test bin is never a gap (the alert is in it).
+    """
+    busy = rows[rows > 0]
+    gaps = np.zeros(len(rows), dtype=np.bool_)
+    if len(busy) == 0:
+        return gaps
+    usual = float(np.median(busy))
+    if usual < GAP_MIN_USUAL:
+        return gaps
+    gaps = rows <= GAP_SHARE * usual
+    gaps[-1] = False
+    return np.asarray(gaps)
+
+
 def life_start(window: Window, first_seen: datetime | None) -> int:
     """Index of the first bin that lies wholly within the entity's life.
 

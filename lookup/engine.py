@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from lookup import __version__
@@ -26,19 +26,28 @@ from lookup.backends.base import (
     CountsRequest,
     EntityProbe,
     ProfileRequest,
+    Scope,
     SeriesGroup,
-    TableProfile,
 )
 from lookup.drilldown import anomaly_chart_queries
 from lookup.errors import AnomalyLookupError, BudgetExceededError, TableError
-from lookup.findings import ScoringInput, TableScores, matches, score_table, table_notes
-from lookup.models import Entity, EntityIndex, Incident, TableResult, Window
+from lookup.findings import (
+    ScoringInput,
+    TableScores,
+    cap_small_table,
+    categorical_columns,
+    matches,
+    score_table,
+    table_gaps,
+    table_notes,
+)
+from lookup.models import Entity, EntityIndex, EntityKind, Incident, TableResult, Window
 from lookup.ranking import Candidate, rank_anomalies
 from lookup.report import EntityReport, Report, Stats
 from lookup.sentinel.payload import parse_incident
 from lookup.settings import Settings
 from lookup.tables import categorical_candidates, entity_columns
-from lookup.windows import choose_window, daily_window, hourly_window
+from lookup.windows import HOUR, choose_window, daily_window, hourly_window
 
 log = logging.getLogger(__name__)
 
@@ -310,7 +319,9 @@ class LookupEngine:
             )
         candidates = tuple(categorical_candidates(schema, exclude=()))
         profile = self.backend.profile(
-            ProfileRequest(table, scan_start, scan_end, tuple(probes), candidates)
+            ProfileRequest(
+                table, scan_start, scan_end, tuple(probes), candidates, activity_step=HOUR
+            )
         )
         if profile.row_count == 0:
             return _TableOutcome(
@@ -330,35 +341,22 @@ class LookupEngine:
                     row_count=profile.row_count,
                 ),
             )
-        categorical = self._categorical(profile, candidates)
+        categorical = categorical_columns(
+            profile.distinct_counts,
+            profile.row_count,
+            candidates,
+            max_distinct=self.settings.max_distinct,
+            max_ratio=self.settings.max_distinct_ratio,
+        )
         windows = {
             index: self._window(incident.alert_time, first_seen.get(index))
             for index in matched_columns
         }
-        groups = tuple(
-            SeriesGroup(index, column, entities[index].identifiers, windows[index])
-            for index, columns in sorted(matched_columns.items())
-            for column in columns
-        )
-        partial = profile.partial
-        scores = TableScores()
-        if categorical:
-            counts = self.backend.counts(CountsRequest(table, groups, categorical))
-            partial = partial or counts.partial
-            data = ScoringInput(
-                table=table,
-                entities=entities,
-                groups=groups,
-                own_columns={p.entity: set(p.columns) for p in probes},
-                column_types={c.name: c.kql_type for c in schema},
-                first_seen=first_seen,
-            )
-            scores = score_table(
-                data,
-                counts,
-                threshold=self.settings.threshold,
-                max_flagged_points=self.settings.max_flagged_points,
-            )
+        gaps, gap_notes = table_gaps(profile.activity, windows.values())
+        data = _scoring_input(table, entities, probes, schema, matched_columns, windows)
+        data = replace(data, first_seen=first_seen, gaps=gaps)
+        scores, counts_partial = self._scores(data, categorical)
+        partial = profile.partial or counts_partial
         result = TableResult(
             table,
             "partial" if partial else "ok",
@@ -367,9 +365,24 @@ class LookupEngine:
             error=partial,
             row_count=profile.row_count,
             series_scored=scores.series_scored,
-            notes=table_notes(scores),
+            notes=table_notes(scores, *gap_notes, cap_small_table(scores, profile.row_count)),
         )
         return _TableOutcome(result, scores.candidates, first_seen, windows)
+
+    def _scores(
+        self, data: ScoringInput, categorical: tuple[str, ...]
+    ) -> tuple[TableScores, str | None]:
+        """The table's counts, scored; and why the counts were partial, if they were."""
+        if not categorical:
+            return TableScores(), None
+        counts = self.backend.counts(CountsRequest(data.table, tuple(data.groups), categorical))
+        scores = score_table(
+            data,
+            counts,
+            threshold=self.settings.threshold,
+            max_flagged_points=self.settings.max_flagged_points,
+        )
+        return scores, counts.partial
 
     def _window(self, alert_time: datetime, first_seen: datetime | None) -> Window:
         """The series window of an entity first seen at ``first_seen`` in a table."""
@@ -384,28 +397,56 @@ class LookupEngine:
             alignment=settings.bin_alignment,
         )
 
-    def _categorical(self, profile: TableProfile, candidates: Sequence[str]) -> tuple[str, ...]:
-        """The notebook's categorical heuristic, over the baseline window."""
-        settings = self.settings
-        rows = profile.row_count
-        keep = []
-        for column in candidates:
-            distinct = profile.distinct_counts.get(column, 0)
-            if (
-                1 < distinct < settings.max_distinct
-                and distinct / rows < settings.max_distinct_ratio
-            ):
-                keep.append(column)
-        return tuple(keep)
-
 
 def _probes(
     entities: Sequence[Entity], table: str, schema: Sequence[ColumnInfo]
 ) -> list[EntityProbe]:
-    """One probe per entity that some column of the table can hold."""
+    """One probe per entity that some column of the table can hold.
+
+    An entity that lives on a host (a Process or File of the incident's host) is searched
+    on that host: its probe's scope is the host's identifiers in the table's host columns.
+    A table without host columns cannot tie a row to a host; the entity is searched there
+    without one.
+    """
     probes = []
     for index, entity in enumerate(entities):
         columns = entity_columns(entity.kind, table, schema)
-        if columns:
-            probes.append(EntityProbe(EntityIndex(index), entity.identifiers, tuple(columns)))
+        if not columns:
+            continue
+        scope = None
+        if entity.scope:
+            hosts = entity_columns(EntityKind.HOST, table, schema)
+            if hosts:
+                scope = Scope(entity.scope, tuple(hosts))
+        probes.append(EntityProbe(EntityIndex(index), entity.identifiers, tuple(columns), scope))
     return probes
+
+
+def _scoring_input(
+    table: str,
+    entities: Sequence[Entity],
+    probes: Sequence[EntityProbe],
+    schema: Sequence[ColumnInfo],
+    matched_columns: Mapping[EntityIndex, list[str]],
+    windows: Mapping[EntityIndex, Window],
+) -> ScoringInput:
+    """The series groups of a table (entity x entity column found) and what scoring needs.
+
+    An entity scoped to a host counts its host columns as its own: ``Computer = <its
+    host>`` restates the scope, it is never a finding.
+    """
+    scopes = {p.entity: p.scope for p in probes}
+    groups = tuple(
+        SeriesGroup(index, column, entities[index].identifiers, windows[index], scopes.get(index))
+        for index, columns in sorted(matched_columns.items())
+        for column in columns
+    )
+    own = {p.entity: set(p.columns) | set(p.scope.columns if p.scope else ()) for p in probes}
+    return ScoringInput(
+        table=table,
+        entities=entities,
+        groups=groups,
+        own_columns=own,
+        column_types={c.name: c.kql_type for c in schema},
+        first_seen={},
+    )

@@ -22,6 +22,7 @@ newlines or KQL keywords they hold: escaping is :mod:`lookup.kql`'s job.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 
 from lookup.entity_kinds import SEARCHED, SKIPPED, KindSpec
 from lookup.entity_props import (
@@ -32,6 +33,7 @@ from lookup.entity_props import (
     kind_key,
     parse_shape,
 )
+from lookup.errors import PayloadError
 from lookup.identifier_rules import NOTHING_FOUND, RULES, has_alnum
 from lookup.models import Entity, EntityKind, SkippedEntity
 
@@ -114,9 +116,43 @@ def entities_from_payload(
             found.append(result)
         else:
             skipped.add(result)
+    found = _image_hosts(found, raws, index)
     return _merge(found), tuple(
         sorted(skipped, key=lambda s: (s.kind.casefold(), s.name or "", s.reason))
     )
+
+
+#: Kinds whose rows are scoped to their host when the payload names one.
+_HOST_SCOPED = frozenset({EntityKind.PROCESS, EntityKind.FILE})
+
+
+def _host_scope(props: Props, index: RefIndex) -> tuple[str, ...]:
+    """Identifiers of the host an entity's ``hostEntityId`` names (none when it names none)."""
+    host = index.resolve(props.reference("hostEntityId", "Host"), "Host")
+    return clean_identifiers(RULES["host"](host, index)) if host is not None else ()
+
+
+def _image_hosts(entities: list[Entity], raws: Sequence[object], index: RefIndex) -> list[Entity]:
+    """A File without a host of its own lives on the host of the Process that runs it."""
+    hosts: dict[str, tuple[str, ...]] = {}
+    for raw in raws:
+        try:
+            shape = parse_shape(raw, "entity")
+        except PayloadError:
+            continue
+        if entity_kind(shape.kind) is not EntityKind.PROCESS:
+            continue
+        scope = _host_scope(shape.props, index)
+        image = index.resolve(shape.props.reference("imageFileEntityId", "ImageFile"), "File")
+        if scope and image is not None:
+            for identifier in clean_identifiers(RULES["file"](image, index)):
+                hosts.setdefault(identifier.casefold(), scope)
+    return [
+        replace(e, scope=hosts.get(e.value.casefold(), ()))
+        if e.kind is EntityKind.FILE and not e.scope
+        else e
+        for e in entities
+    ]
 
 
 def _merge(entities: Iterable[Entity]) -> tuple[Entity, ...]:
@@ -138,7 +174,8 @@ def _merge(entities: Iterable[Entity]) -> tuple[Entity, ...]:
             merged[key] = entity
         else:
             identifiers = clean_identifiers([*previous.identifiers, *entity.identifiers])
-            merged[key] = Entity(previous.kind, previous.value, identifiers)
+            scope = clean_identifiers([*previous.scope, *entity.scope])
+            merged[key] = Entity(previous.kind, previous.value, identifiers, scope)
     return tuple(merged.values())
 
 
@@ -153,7 +190,8 @@ def _convert(raw: object, index: RefIndex, path: str) -> Entity | SkippedEntity:
     spec = SEARCHED[kind]
     identifiers = clean_identifiers(_candidates(spec, props, index))
     if identifiers:
-        return Entity(kind=kind, value=identifiers[0], identifiers=identifiers)
+        scope = _host_scope(props, index) if kind in _HOST_SCOPED else ()
+        return Entity(kind=kind, value=identifiers[0], identifiers=identifiers, scope=scope)
     reason = f"{_nothing_found(spec)} {_TOO_SHORT}"
     address = props.text("address") if kind is EntityKind.IP else None
     if address:

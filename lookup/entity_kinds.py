@@ -74,7 +74,9 @@ SEARCHED: dict[EntityKind, KindSpec] = {
         properties=_props("hashValue|Value"),
     ),
     EntityKind.PROCESS: KindSpec(
-        "Process", "command line, image file path and name (from its File entity)",
+        "Process",
+        "command line; without one, the image file's full path (its File entity), or its "
+        "name when no directory is known (never the image name next to a command line)",
         rule="process",
     ),
     EntityKind.MAILBOX: KindSpec(
@@ -95,7 +97,8 @@ SEARCHED: dict[EntityKind, KindSpec] = {
         properties=_props("domainName|DomainName"), friendly=True,
     ),
     EntityKind.FILE: KindSpec(
-        "File", "full path (directory + file name), file name", rule="file",
+        "File", "full path (directory + file name); the file name only without a directory",
+        rule="file",
     ),
     EntityKind.MAIL_MESSAGE: KindSpec(
         "MailMessage",

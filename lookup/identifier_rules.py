@@ -16,8 +16,13 @@ first; :func:`lookup.entities.clean_identifiers` strips, dedupes and drops short
   ``.../Microsoft.Compute/virtualMachines/NAME`` or ``.../Microsoft.HybridCompute/machines/NAME``.
 * **ip**: the address as sent, its canonical form, the IPv4 of an IPv4-mapped IPv6.
 * **url**: the URL, the URL without its scheme (proxy logs drop it), its host name.
-* **process**: command line, then the image file's path and name (its File entity).
-* **file**: full path (directory + file name), file name.
+* **process**: what identifies the process, not its image: its command line; only a
+  process without one is searched by its image file's full path (its File entity), and
+  by the bare file name only when no directory is known. Every ``powershell.exe`` of the
+  tenant is not the incident's process (issue 12).
+* **file**: the full path (directory + file name); the bare file name only when the
+  entity has no directory (a vendor's ``update.exe`` in ``Program Files`` is not the
+  dropped ``C:\Users\Public\update.exe``).
 * **registry_key**: ``HIVE\key`` in the long, short (``HKLM``) and kernel
   (``\REGISTRY\MACHINE``) spellings.
 * **security_group**: SID, objectGuid, distinguished name and the CN it starts with.
@@ -198,19 +203,22 @@ def _file_forms(file: Props | None) -> tuple[str | None, str | None]:
 
 
 def process(props: Props, index: RefIndex) -> Iterator[str | None]:
-    """Identifiers of a Process entity."""
+    """Identifiers of a Process entity: its command line, else its image's path or name."""
     command_line = props.text("commandLine")
+    if command_line and has_alnum(command_line):
+        yield command_line
+        return
     image = index.resolve(props.reference("imageFileEntityId", "ImageFile"), "File")
     path, name = _file_forms(image)
-    yield from (command_line, path, name)
+    yield path or name
 
 
 def file(props: Props, index: RefIndex) -> Iterator[str | None]:
-    """Identifiers of a File entity: its full path, then its name."""
+    """Identifiers of a File entity: its full path, else its name."""
     path, name = _file_forms(props)
     if not name:
         name = props.text("friendlyName")
-    yield from (path, name)
+    yield path or name
 
 
 def registry_key(props: Props, index: RefIndex) -> Iterator[str | None]:

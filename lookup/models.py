@@ -71,6 +71,9 @@ class Entity:
     kind: EntityKind
     value: str
     identifiers: tuple[str, ...]
+    #: Identifiers of the host the entity lives on (a Process or File entity with a host,
+    #: or a File that a Process on a host runs): only rows on that host are the entity's.
+    scope: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -203,13 +206,20 @@ class Anomaly:
     series: tuple[float, ...]
     drilldown_kql: str
     first_seen: bool = False
-    #: Other (column, value) pairs of the same entity and table whose series is identical
-    #: to this one: the same rows seen through another column (EventID and Activity,
-    #: Operation and RecordType), folded into this row instead of repeated.
+    #: Other (column, value) pairs of the same entity and table whose rows in the test bin
+    #: are the same rows as this one's (proven by the counts' fingerprints, see
+    #: :mod:`lookup.folding`): EventID and Activity, Operation and RecordType, folded into
+    #: this row instead of repeated.
     related: tuple[tuple[str, str], ...] = ()
     #: Bins of ``series`` left out of the baseline: before the entity's first sighting in
     #: the table, or collection gaps of the table (see :mod:`lookup.baselines`).
     excluded_bins: tuple[int, ...] = ()
+    #: Other (column, value) pairs of the same entity whose series is identical to this one
+    #: but whose rows were not proven to be the same ("moved in step with").
+    in_step: tuple[tuple[str, str], ...] = ()
+    #: (entity, entity kind, column, value) of other entities' findings that are the same
+    #: rows as this one: the row names every entity that reaches them.
+    also: tuple[tuple[str, str, str, str], ...] = ()
 
     @property
     def excess(self) -> float:

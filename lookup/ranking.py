@@ -15,12 +15,14 @@ its baseline, then by a fixed order of names so equal rows never swap between ru
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
+from lookup.folding import Candidate, fold
 from lookup.models import Anomaly
+
+__all__ = ["Candidate", "flagged_episodes", "passes_filter", "rank_anomalies", "zero_filled"]
 
 
 def passes_filter(
@@ -59,58 +61,16 @@ def flagged_episodes(flags: npt.NDArray[np.int8]) -> npt.NDArray[np.int64]:
     return np.asarray(total - np.maximum(run - 1, 0), dtype=np.int64)
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """An anomaly before ranking; ``entity_order`` keeps the payload's entity order."""
-
-    entity_order: int
-    anomaly: Anomaly
-
-
 def rank_anomalies(candidates: Iterable[Candidate]) -> tuple[Anomaly, ...]:
     """Order anomalies across entities and tables and number them from 1.
 
-    Two kinds of repetition are folded so the analyst reads each lead once:
-
-    - one value of one column anomalous through two entity columns of the same table (e.g.
-      ``Account`` and ``TargetUserName`` both holding the user): only the best row stays;
-    - columns that move together because they describe the same rows (``EventID`` and
-      ``Activity``, ``Operation`` and ``RecordType``): when another column's value has
-      exactly the same series for the same entity, table and bin, it is listed in the
-      first row's ``related`` instead of getting a row of its own (one value per column:
-      two values of one column are never the same rows).
+    Repetitions are folded so the analyst reads each set of rows once
+    (:mod:`lookup.folding`): one value reached through two entity columns of a table keeps
+    its best row; values whose rows in the test bin are proven to be the same rows are
+    listed in one row, under ``related`` (same entity) or ``also`` (other entities); without
+    a proof, identical series of one entity are listed as ``in_step``.
     """
-
-    def sort_key(c: Candidate) -> tuple[float, float, int, str, str, str, str]:
-        a = c.anomaly
-        return (-a.score, -a.excess, c.entity_order, a.table, a.column, a.value, a.entity_column)
-
-    seen: set[tuple[int, str, str, str]] = set()
-    leaders: dict[tuple[int, str, object, tuple[float, ...]], int] = {}
-    kept: list[Anomaly] = []
-    related: list[list[tuple[str, str]]] = []
-    for candidate in sorted(candidates, key=sort_key):
-        a = candidate.anomaly
-        identity = (candidate.entity_order, a.table, a.column, a.value)
-        if identity in seen:
-            continue
-        seen.add(identity)
-        shape = (candidate.entity_order, a.table, a.bin_start, a.series)
-        leader = leaders.get(shape)
-        # A row has one value per column, so two values of one column never describe the
-        # same rows: only a column not yet in the group can join it.
-        if leader is not None and a.column not in {kept[leader].column} | {
-            c for c, _ in related[leader]
-        }:
-            related[leader].append((a.column, a.value))
-            continue
-        leaders.setdefault(shape, len(kept))
-        kept.append(a)
-        related.append([])
-    return tuple(
-        replace(a, rank=i + 1, related=tuple(extra))
-        for i, (a, extra) in enumerate(zip(kept, related, strict=True))
-    )
+    return fold(candidates)
 
 
 def zero_filled(length: int, points: Sequence[tuple[int, float]]) -> npt.NDArray[np.float64]:

@@ -90,41 +90,8 @@ class Report:
                 {"kind": s.kind, "name": s.name, "reason": s.reason}
                 for s in incident.skipped_entities
             ],
-            "tables": [
-                {
-                    "table": t.table,
-                    "status": t.status,
-                    "entity_columns": {k: list(v) for k, v in t.entity_columns.items()},
-                    "categorical_columns": list(t.categorical_columns),
-                    "error": t.error,
-                    "row_count": t.row_count,
-                    "series_scored": t.series_scored,
-                    "notes": list(t.notes),
-                }
-                for t in self.tables
-            ],
-            "anomalies": [
-                {
-                    "rank": a.rank,
-                    "entity": a.entity,
-                    "entity_kind": a.entity_kind,
-                    "table": a.table,
-                    "entity_column": a.entity_column,
-                    "column": a.column,
-                    "value": a.value,
-                    "bin_start": iso(a.bin_start),
-                    "step": Window(a.bin_start, a.step, 1).step_label,
-                    "actual": a.actual,
-                    "expected": a.expected,
-                    "score": a.score,
-                    "first_seen": a.first_seen,
-                    "related": [{"column": c, "value": v} for c, v in a.related],
-                    "series": list(a.series),
-                    "excluded_bins": list(a.excluded_bins),
-                    "drilldown_kql": a.drilldown_kql,
-                }
-                for a in self.anomalies
-            ],
+            "tables": [_table_dict(t) for t in self.tables],
+            "anomalies": [_anomaly_dict(a) for a in self.anomalies],
             "charts": [
                 {"table": table, "kql": query}
                 for table, queries in self.charts.items()
@@ -181,4 +148,41 @@ def _window_dict(window: Window) -> dict[str, Any]:
         "end": iso(window.end),
         "step": window.step_label,
         "bins": window.bins,
+    }
+
+
+def _table_dict(t: TableResult) -> dict[str, Any]:
+    return {
+        "table": t.table,
+        "status": t.status,
+        "entity_columns": {k: list(v) for k, v in t.entity_columns.items()},
+        "categorical_columns": list(t.categorical_columns),
+        "error": t.error,
+        "row_count": t.row_count,
+        "series_scored": t.series_scored,
+        "notes": list(t.notes),
+    }
+
+
+def _anomaly_dict(a: Anomaly) -> dict[str, Any]:
+    return {
+        "rank": a.rank,
+        "entity": a.entity,
+        "entity_kind": a.entity_kind,
+        "table": a.table,
+        "entity_column": a.entity_column,
+        "column": a.column,
+        "value": a.value,
+        "bin_start": iso(a.bin_start),
+        "step": Window(a.bin_start, a.step, 1).step_label,
+        "actual": a.actual,
+        "expected": a.expected,
+        "score": a.score,
+        "first_seen": a.first_seen,
+        "related": [{"column": c, "value": v} for c, v in a.related],
+        "in_step": [{"column": c, "value": v} for c, v in a.in_step],
+        "also": [{"entity": e, "entity_kind": k, "column": c, "value": v} for e, k, c, v in a.also],
+        "series": list(a.series),
+        "excluded_bins": list(a.excluded_bins),
+        "drilldown_kql": a.drilldown_kql,
     }

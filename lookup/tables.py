@@ -315,7 +315,8 @@ def categorical_candidates(
     notebook did; a two-valued flag rarely explains an anomaly), minus bookkeeping columns,
     the ``exclude`` columns (the entity's own columns), columns known to be unique per
     event (:data:`UNIQUE_ID_COLUMNS`, by exact name: ``EventID`` stays) and serialised
-    XML/JSON documents. Schema order is kept.
+    XML/JSON documents, and columns named as ids or times (:func:`is_id_or_time_name`).
+    Schema order is kept.
     """
     excluded = {name.casefold() for name in exclude}
     out: list[str] = []
@@ -327,6 +328,24 @@ def categorical_candidates(
             and folded not in excluded
             and folded not in _UNIQUE_FOLDED
             and folded not in _BLOB_COLUMNS
+            and not is_id_or_time_name(column.name)
         ):
             out.append(column.name)
     return tuple(out)
+
+
+_ID_OR_TIME_WORDS = frozenset({"time", "date", "timestamp", "datetime", "guid", "uuid"})
+
+
+def is_id_or_time_name(column: str) -> bool:
+    """Whether a column is named as an id or a time, never a category (issue 12).
+
+    A custom-log ``_g`` (guid) or ``_t`` (datetime) suffix, or a last word ``Time``,
+    ``Date``, ``Timestamp``, ``Guid``: ``SessionId_g``, ``EventTime`` (text in a file read
+    without types, a datetime in Log Analytics), ``CorrelationGuid``. ``EventID`` (an event
+    type) is not.
+    """
+    if column.endswith(("_g", "_t")):
+        return True
+    words = _tokens(column.removesuffix("_s"))
+    return bool(words) and words[-1] in _ID_OR_TIME_WORDS

@@ -308,11 +308,8 @@ def test_process_resolves_image_file_entity_id() -> None:
         imageFileEntityId="/subscriptions/s/providers/Microsoft.SecurityInsights/entities/F1",
         processId="4242",
     )
-    assert ids(process, [process, file]) == (
-        "powershell.exe -enc SQBFAFgA",
-        "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
-        "powershell.exe",
-    )
+    # A process is its command line: the image (every powershell.exe) is not searched.
+    assert ids(process, [process, file]) == ("powershell.exe -enc SQBFAFgA",)
 
 
 def test_process_without_command_line_uses_the_image() -> None:
@@ -322,7 +319,9 @@ def test_process_without_command_line_uses_the_image() -> None:
         "properties": {"fileName": "curl", "directory": "/usr/bin/"},
     }
     process = ent("Process", commandLine="", imageFileEntityId="f2")
-    assert ids(process, [file, process]) == ("/usr/bin/curl", "curl")
+    assert ids(process, [file, process]) == ("/usr/bin/curl",)
+    bare = {"id": "f3", "kind": "File", "properties": {"fileName": "curl"}}
+    assert ids(ent("Process", imageFileEntityId="f3"), [bare]) == ("curl",)
     assert skipped(ent("Process", commandLine=" ", imageFileEntityId="missing")).kind == "Process"
 
 
@@ -339,12 +338,8 @@ def test_process_alert_form_with_inline_and_referenced_image() -> None:
         "Type": "process",
     }
     referencing = {"$id": "8", "CommandLine": "", "ImageFile": {"$ref": "6"}, "Type": "process"}
-    assert ids(inline, [inline, referencing]) == (
-        "net  user adm1nistrator bob_testing /add",
-        "c:\\windows\\system32\\net.exe",
-        "net.exe",
-    )
-    assert ids(referencing, [inline, referencing]) == ("c:\\windows\\system32\\net.exe", "net.exe")
+    assert ids(inline, [inline, referencing]) == ("net  user adm1nistrator bob_testing /add",)
+    assert ids(referencing, [inline, referencing]) == ("c:\\windows\\system32\\net.exe",)
 
 
 def test_reference_to_an_entity_of_another_kind_is_ignored() -> None:
@@ -499,7 +494,7 @@ def rest_entity(name: str) -> dict[str, Any]:
             "/providers/Microsoft.Compute/virtualMachines/vm1",
         )),
         ("GetDnsEntityById.json", EntityKind.DNS_RESOLUTION, ("domain",)),
-        ("GetFileEntityById.json", EntityKind.FILE, ("C:\\Windows\\System32\\cmd.exe", "cmd.exe")),
+        ("GetFileEntityById.json", EntityKind.FILE, ("C:\\Windows\\System32\\cmd.exe",)),
         ("GetMailMessageEntityById.json", EntityKind.MAIL_MESSAGE, (
             "message id", "email@fake.com", "the sender", "recipient", "1.23.34.43",
             "http://moqbrarcwmnk.banxhdcojlg.biz",

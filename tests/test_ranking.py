@@ -92,7 +92,8 @@ def test_zero_filled() -> None:
     assert zero_filled(4, [(0, 2.0), (3, 5.0), (3, 1.0), (9, 7.0)]).tolist() == [2, 0, 0, 6]
 
 
-def test_columns_with_identical_series_fold_into_one_row() -> None:
+def test_identical_series_without_a_proof_are_only_in_step() -> None:
+    """A backend without fingerprints proves nothing: "moved in step with", never same rows."""
     same = (0.0, 1.0, 0.0, 48.0)
     other = (0.0, 2.0, 0.0, 48.0)
     ranked = rank_anomalies(
@@ -105,17 +106,70 @@ def test_columns_with_identical_series_fold_into_one_row() -> None:
             Candidate(
                 0, replace(anomaly(8.0, 48, 1, column="LogonType", value="10"), series=other)
             ),
-            # another entity with the same rows keeps its own row
+            # another entity with the same series keeps its own row: nothing proves its rows
             Candidate(1, replace(anomaly(9.0, 48, 1, column="EventID", value="4625"), series=same)),
             # the same column with another value and the same series is a separate lead
             Candidate(0, replace(anomaly(7.0, 48, 1, column="EventID", value="4720"), series=same)),
         ]
     )
-    assert [(a.column, a.value, a.related) for a in ranked] == [
-        ("Activity", "4625 - failed", (("EventID", "4625"),)),
-        ("EventID", "4625", ()),
-        ("LogonType", "10", ()),
-        ("EventID", "4720", ()),
+    assert [(a.column, a.value, a.related, a.in_step, a.also) for a in ranked] == [
+        ("Activity", "4625 - failed", (), (("EventID", "4625"),), ()),
+        ("EventID", "4625", (), (), ()),
+        ("LogonType", "10", (), (), ()),
+        ("EventID", "4720", (), (), ()),
+    ]
+
+
+def test_proven_same_rows_fold_across_columns_and_entities() -> None:
+    """Point 6: the failed logons of the account are the host's: one row naming both."""
+    failures = (1, 2)  # the fingerprint of the 48 rows in the test bin
+    ranked = rank_anomalies(
+        [
+            Candidate(0, anomaly(9.0, 48, 1, column="EventID", value="4625"), failures),
+            Candidate(0, anomaly(9.5, 48, 1, column="Activity", value="4625 - failed"), failures),
+            # other history, the same rows in the test bin: the attacker's address
+            Candidate(0, anomaly(30.0, 48, 0, column="IpAddress", value="203.0.113.66"), failures),
+            Candidate(
+                1,
+                anomaly(
+                    9.0, 48, 1, column="EventID", value="4625", entity="WS-1", entity_kind="Host"
+                ),
+                failures,
+            ),
+            # the same count, other rows: never folded
+            Candidate(0, anomaly(8.0, 48, 1, column="LogonType", value="10"), (1, 3)),
+        ]
+    )
+    assert [(a.column, a.related, a.also) for a in ranked] == [
+        (
+            "IpAddress",
+            (("Activity", "4625 - failed"), ("EventID", "4625")),
+            (("WS-1", "Host", "EventID", "4625"),),
+        ),
+        ("LogonType", (), ()),
+    ]
+
+
+def test_equal_bursts_of_other_rows_are_not_the_same_rows() -> None:
+    """Point 5: two unrelated 5-row bursts have the same series, not the same rows."""
+    new = (0.0, 0.0, 0.0, 5.0)
+    ranked = rank_anomalies(
+        [
+            Candidate(
+                0,
+                replace(anomaly(6.0, 5, 0, column="Computer", value="FS09"), series=new),
+                (100, 20),
+            ),
+            Candidate(
+                0,
+                replace(anomaly(6.0, 5, 0, column="Process", value="x.exe"), series=new),
+                (900, 25),
+            ),
+        ]
+    )
+    assert [(a.value, a.related, a.in_step) for a in ranked] == [
+        ("FS09", (), ()),
+        ("x.exe", (), ()),
     ]
 
 

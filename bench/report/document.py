@@ -6,6 +6,7 @@ from typing import Any
 
 from bench.report.common import table, yes
 from bench.report.detection import detection_section
+from bench.report.issue12 import issue12_section
 from bench.report.queries import queries_section
 from bench.report.scale import scale_section
 from bench.report.scoring import scoring_section
@@ -51,6 +52,7 @@ def render(results: dict[str, Any]) -> str:
         lines += queries_section(results["queries"])
     if "detection" in results:
         lines += detection_section(results["detection"])
+        lines += issue12_section(results["detection"])
     if "sweep" in results:
         lines += sweep_section(results["sweep"])
     lines += _NOTES

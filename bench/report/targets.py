@@ -18,6 +18,7 @@ def targets(results: dict[str, Any]) -> list[Target]:
         out += _scoring(results["scoring"])
     if results.get("detection"):
         out.append(_detection(results["detection"]))
+        out += _issue12(results["detection"], results["profile"])
     if results.get("queries"):
         out.append(_queries(results["queries"]))
     if results.get("sweep"):
@@ -101,6 +102,51 @@ def _detection(detection: dict[str, Any]) -> Target:
         ),
         "met": ours["recall"] >= 0.95 and ours["traps_reported"] == 0,
     }
+
+
+def _issue12(detection: dict[str, Any], profile: str) -> list[Target]:
+    """Issue 12: fewer findings, planted above noise, every scenario point fixed."""
+    data = detection.get("issue12")
+    if not data:
+        return []
+    ours, findings = detection["summary"]["ours"], detection["findings_per_incident"]
+    before = data.get("before", {}).get("existing") if profile == "full" else None
+    out: list[Target] = [
+        {
+            "target": "findings per incident fall (median and maximum), planted above noise",
+            "measured": (
+                f"median {findings['median']:g}, max {findings['max']}"
+                + (f" (before: {before['findings']})" if before else "")
+                + f"; clean {ours['incidents_all_found_above_noise']}/{ours['incidents']}"
+            ),
+            "met": (
+                ours["incidents_all_found_above_noise"] == ours["incidents"]
+                and (
+                    before is None
+                    or (
+                        findings["median"] < before["findings_median"]
+                        and findings["max"] < before["findings_max"]
+                    )
+                )
+            ),
+        }
+    ]
+    defaults = [s for s in data["scenarios"] if s["variant"] in ("default", "14 days (default)")]
+    missed = sum(s["injected"] - s["found"] for s in defaults)
+    traps = sum(s["traps_reported"] for s in defaults)
+    wrong = sum(s["false_same_rows"] for s in defaults)
+    out.append(
+        {
+            "target": "issue 12 scenarios (default settings): every planted anomaly found "
+            "and ranked above unexplained rows, no false same-rows claim (traps listed)",
+            "measured": (
+                f"{len(defaults)} scenarios: {missed} planted missed, {traps} traps, "
+                f"{wrong} false claims, {sum(not s['clean'] for s in defaults)} not clean"
+            ),
+            "met": missed == 0 and wrong == 0 and all(s["clean"] for s in defaults),
+        }
+    )
+    return out
 
 
 def _queries(queries: dict[str, Any]) -> Target:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import ClassVar, Protocol, Self
 
@@ -33,6 +33,7 @@ __all__ = [
     "EntityProbe",
     "ProfileRequest",
     "QueryStats",
+    "Scope",
     "SeriesGroup",
     "TableCounts",
     "TableProfile",
@@ -40,12 +41,28 @@ __all__ = [
 
 
 @dataclass(frozen=True)
+class Scope:
+    """Where an entity's rows must also be: one of ``identifiers`` in one of ``columns``.
+
+    A Process or File entity on a host is its rows *on that host*: a bystander running the
+    same command line elsewhere is not the incident's process (issue 12).
+    """
+
+    identifiers: tuple[str, ...]
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class EntityProbe:
-    """One entity to look for in one table: its identifiers and the columns to search."""
+    """One entity to look for in one table: its identifiers and the columns to search.
+
+    With a ``scope``, only rows that also match the scope count as the entity's.
+    """
 
     entity: EntityIndex
     identifiers: tuple[str, ...]
     columns: tuple[str, ...]
+    scope: Scope | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +74,9 @@ class ProfileRequest:
     end: datetime
     probes: tuple[EntityProbe, ...]
     categorical_candidates: tuple[str, ...]
+    #: When set, also the table's rows per bin of this step from ``start`` (its activity,
+    #: to tell collection gaps from quiet entities).
+    activity_step: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +101,9 @@ class TableProfile:
     distinct_counts: Mapping[str, int]
     hits: tuple[EntityHit, ...]
     partial: str | None = None
+    #: The table's rows per bin of the request's ``activity_step``: (bin start, rows) for
+    #: the bins with rows, oldest first (empty when no activity was asked for).
+    activity: tuple[tuple[datetime, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,6 +114,7 @@ class SeriesGroup:
     entity_column: str
     identifiers: tuple[str, ...]
     window: Window
+    scope: Scope | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +142,11 @@ class CountRow:
     value: str
     bin_start: datetime
     count: int
+    #: A fingerprint of the rows counted: (sum of their timestamps in microseconds since
+    #: the start of the counts window, sum of the lengths of their requested columns' text).
+    #: Equal counts with equal fingerprints are the same rows (:mod:`lookup.folding`);
+    #: ``None`` when the backend does not give one.
+    fingerprint: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)

@@ -51,10 +51,15 @@ MAX_QUERY_CHARS = 100_000
 
 @dataclass(frozen=True)
 class Searched:
-    """One entity to find: its identifiers and the entity columns (ordinals) to look in."""
+    """One entity to find: its identifiers and the entity columns (ordinals) to look in.
+
+    ``scope``, when set, is (identifiers, columns) that the same row must also have: a
+    Process or File of the incident's host is only found on rows of that host.
+    """
 
     identifiers: tuple[str, ...]
     columns: tuple[int, ...]
+    scope: tuple[tuple[str, ...], tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -69,12 +74,33 @@ class MatchShape:
         """The ``let`` name of entity ``index``'s identifiers."""
         return f"{self.prefix}e{index}"
 
+    def scope_name(self, index: int) -> str:
+        """The ``let`` name of entity ``index``'s scope identifiers (its host's)."""
+        return f"{self.prefix}s{index}"
+
     def lets(self) -> list[str]:
-        """One ``let`` per entity: its identifiers, written once for the whole query."""
-        return [
-            f"let {self.entity_name(i)} = dynamic([{', '.join(map(kql_string, e.identifiers))}]);"
-            for i, e in enumerate(self.entities)
-        ]
+        """One ``let`` per entity (and scope): its identifiers, written once for the query."""
+        lets = []
+        for i, e in enumerate(self.entities):
+            terms = ", ".join(map(kql_string, e.identifiers))
+            lets.append(f"let {self.entity_name(i)} = dynamic([{terms}]);")
+            if e.scope is not None:
+                terms = ", ".join(map(kql_string, e.scope[0]))
+                lets.append(f"let {self.scope_name(i)} = dynamic([{terms}]);")
+        return lets
+
+    def scope_flags(self, column_types: Mapping[str, str]) -> list[str]:
+        """``<p>q<i> = <the row is on entity i's host>``, to carry through the expansion."""
+        flags = []
+        for i, e in enumerate(self.entities):
+            if e.scope is None:
+                continue
+            tests = " or ".join(
+                f"{text_of(column, column_types)} has_any ({self.scope_name(i)})"
+                for column in e.scope[1]
+            )
+            flags.append(f"{self.prefix}q{i} = ({tests})")
+        return flags
 
     def prefilter(self, column_types: Mapping[str, str]) -> str:
         """``| where`` keeping the rows where some entity column has some of its entities."""
@@ -95,6 +121,7 @@ class MatchShape:
         p = self.prefix
         texts = ", ".join(text_of(column, column_types) for column in self.columns)
         projected = [f"{p}t = {kql_identifier(TIME_COLUMN)}", f"{p}v = pack_array({texts})"]
+        projected += self.scope_flags(column_types)
         tests = ",\n    ".join(self._test(i, e) for i, e in enumerate(self.entities)) or "-1"
         return [
             f"| project {', '.join([*projected, *carry])}",
@@ -109,20 +136,32 @@ class MatchShape:
         check = f"{p}v has_any ({self.entity_name(index)})"
         if len(entity.columns) < len(self.columns):
             check = f"{p}c in ({', '.join(map(str, entity.columns))}) and {check}"
+        if entity.scope is not None:
+            check = f"{check} and {p}q{index}"
         return f"iff({check}, {index}, -1)"
 
 
-def shape_for(prefix: str, wanted: Iterable[tuple[tuple[str, ...], Sequence[str]]]) -> MatchShape:
-    """The shape for entities given as (identifiers, columns), in order."""
+#: (identifiers, entity columns) of an entity to find, optionally with its scope:
+#: (identifiers, entity columns, (scope identifiers, scope columns) or None).
+Wanted = (
+    tuple[tuple[str, ...], Sequence[str]]
+    | tuple[tuple[str, ...], Sequence[str], tuple[tuple[str, ...], tuple[str, ...]] | None]
+)
+
+
+def shape_for(prefix: str, wanted: Iterable[Wanted]) -> MatchShape:
+    """The shape for entities given as (identifiers, columns[, scope]), in order."""
     columns: list[str] = []
     entities = []
-    for identifiers, names in wanted:
+    for item in wanted:
+        identifiers, names = item[0], item[1]
+        scope = item[2] if len(item) > 2 else None
         ordinals = []
         for name in names:
             if name not in columns:
                 columns.append(name)
             ordinals.append(columns.index(name))
-        entities.append(Searched(tuple(identifiers), tuple(sorted(set(ordinals)))))
+        entities.append(Searched(tuple(identifiers), tuple(sorted(set(ordinals))), scope))
     return MatchShape(prefix, tuple(columns), tuple(entities))
 
 

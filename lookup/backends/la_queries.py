@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from lookup.backends.base import (
@@ -40,6 +40,7 @@ from lookup.backends.base import (
     EntityIndex,
     EntityProbe,
     ProfileRequest,
+    Scope,
     TableCounts,
     TableProfile,
 )
@@ -205,6 +206,7 @@ def profile_query(request: ProfileRequest, column_types: Mapping[str, str]) -> P
     probes = request.probes
     names = [*column_types, TIME_COLUMN, *request.categorical_candidates]
     names += [c for probe in probes for c in probe.columns]
+    names += [c for probe in probes if probe.scope for c in probe.scope.columns]
     prefix = _scratch_prefix(names)
     worst = worst_case_types(names)
     kept = fit_entities(lambda n: _profile_text(request, probes[:n], worst, prefix), len(probes))
@@ -221,7 +223,13 @@ def profile_query(request: ProfileRequest, column_types: Mapping[str, str]) -> P
 
 
 def _probe_shape(prefix: str, probes: Sequence[EntityProbe]) -> MatchShape:
-    return shape_for(prefix, ((probe.identifiers, probe.columns) for probe in probes))
+    return shape_for(
+        prefix, ((probe.identifiers, probe.columns, _scope(probe.scope)) for probe in probes)
+    )
+
+
+def _scope(scope: Scope | None) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    return None if scope is None else (scope.identifiers, scope.columns)
 
 
 def _profile_text(
@@ -236,27 +244,33 @@ def _profile_text(
         for i, column in enumerate(request.categorical_candidates)
     ]
     scan = [kql_identifier(request.table), f"| where {time_filter(request.start, request.end)}"]
-    if not probes:
-        return "\n".join([*scan, f"| summarize {', '.join(totals)}"])
-    shape = _probe_shape(prefix, probes)
     window = f"{prefix}w"
-    found = [
-        shape.prefilter(column_types),
-        *shape.expand(column_types, ()),
-        f"| summarize h = count(), f = min({prefix}t) by e = {prefix}m, c = {prefix}c",
-    ]
-    return "\n".join(
-        [
-            *shape.lets(),
-            f"let {window} = {scan[0]}",
-            f"{scan[1]};",
-            "union",
-            f"    ({window} | summarize {', '.join(totals)}),",
-            f"    ({window}",
-            *(f"    {line}" for line in "\n".join(found).splitlines()),
-            "    )",
-        ]
-    )
+    legs = [[f"{window} | summarize {', '.join(totals)}"]]
+    shape = _probe_shape(prefix, probes)
+    if probes:
+        legs.append(
+            [
+                window,
+                shape.prefilter(column_types),
+                *shape.expand(column_types, ()),
+                f"| summarize h = count(), f = min({prefix}t) by e = {prefix}m, c = {prefix}c",
+            ]
+        )
+    if request.activity_step is not None:
+        index = _step_index(request.start, request.activity_step, kql_identifier(TIME_COLUMN))
+        legs.append([f"{window} | summarize an = count() by ak = {index}"])
+    if len(legs) == 1:
+        return "\n".join([*scan, f"| summarize {', '.join(totals)}"])
+    body = ",\n".join(_union_leg(leg) for leg in legs)
+    return "\n".join([*shape.lets(), f"let {window} = {scan[0]}", f"{scan[1]};", "union", body])
+
+
+def _union_leg(lines: Sequence[str]) -> str:
+    """One leg of a ``union``, indented: ``(a | b)`` on one line, or one line per step."""
+    if len(lines) == 1:
+        return f"    ({lines[0]})"
+    steps = "\n".join(lines).splitlines()
+    return "\n".join([f"    ({steps[0]}", *(f"    {line}" for line in steps[1:]), "    )"])
 
 
 def parse_profile(
@@ -269,7 +283,10 @@ def parse_profile(
     """
     partial = _joined(plan.capped, partial)
     rows_i = result.index("rows")
-    totals = [row for row in result.rows if row[rows_i] is not None]
+    activity_i = result.columns.index("ak") if "ak" in result.columns else None
+    activity = [r for r in result.rows if activity_i is not None and r[activity_i] is not None]
+    answer = [r for r in result.rows if activity_i is None or r[activity_i] is None]
+    totals = [row for row in answer if row[rows_i] is not None]
     if not totals:
         if partial is None:
             raise ValueError("the profile query returned no row")
@@ -283,7 +300,7 @@ def parse_profile(
     found: dict[tuple[EntityIndex, str], tuple[int, datetime | None]] = {}
     if plan.probes:
         e_i, c_i, h_i, f_i = (result.index(name) for name in ("e", "c", "h", "f"))
-        for hit in result.rows:
+        for hit in answer:
             if hit[rows_i] is not None:
                 continue
             probe = plan.probes[_as_int(hit[e_i])]
@@ -293,7 +310,26 @@ def parse_profile(
     hits = tuple(
         EntityHit(key, column, *found.get((key, column), (0, None))) for key, column in plan.pairs
     )
-    return TableProfile(request.table, _as_int(row[rows_i]), distinct, hits, partial=partial)
+    return TableProfile(
+        request.table,
+        _as_int(row[rows_i]),
+        distinct,
+        hits,
+        partial=partial,
+        activity=_parse_activity(request, result, activity),
+    )
+
+
+def _parse_activity(
+    request: ProfileRequest, result: ResultTable, rows: Sequence[tuple[Any, ...]]
+) -> tuple[tuple[datetime, int], ...]:
+    """(bin start, rows) of the activity leg, oldest first."""
+    step = request.activity_step
+    if step is None or not rows:
+        return ()
+    k_i, n_i = result.index("ak"), result.index("an")
+    bins = sorted((_as_int(r[k_i]), _as_int(r[n_i])) for r in rows)
+    return tuple((request.start + step * k, n) for k, n in bins if n > 0)
 
 
 # -- counts -------------------------------------------------------------------------------
@@ -322,7 +358,11 @@ class _CountsLayout:
         return shape_for(
             prefix,
             (
-                (identifiers, [request.groups[g].entity_column for g in groups])
+                (
+                    identifiers,
+                    [request.groups[g].entity_column for g in groups],
+                    _scope(request.groups[groups[0]].scope),
+                )
                 for (_, identifiers), groups in self.entities[:kept]
             ),
         )
@@ -366,6 +406,7 @@ def counts_query(request: CountsRequest, column_types: Mapping[str, str]) -> LaQ
     layout = _counts_layout(request)
     names = [*column_types, TIME_COLUMN, *request.columns]
     names += [g.entity_column for g in request.groups]
+    names += [c for g in request.groups if g.scope for c in g.scope.columns]
     text = _counts_text(request, layout, layout.kept, column_types, _scratch_prefix(names))
     return LaQuery(f"counts {request.table}", text, counts_window(request))
 
@@ -380,7 +421,9 @@ def _counts_text(
     p = prefix
     shape = layout.shape(request, prefix, kept)
     low, high = counts_window(request)
-    values = ", ".join(f"tostring({kql_identifier(column)})" for column in request.columns)
+    texts = [f"tostring({kql_identifier(column)})" for column in request.columns]
+    values = ", ".join(texts)
+    lengths = " + ".join(f"strlen({text})" for text in texts)
     by_window: dict[Window, list[int]] = {}
     width = len(shape.columns)
     for (ordinal, column), group in layout.codes(request, kept).items():
@@ -399,13 +442,17 @@ def _counts_text(
             kql_identifier(request.table),
             f"| where {time_filter(low, high)}",
             shape.prefilter(column_types),
-            *shape.expand(column_types, [f"{p}x = pack_array({values})"]),
+            *shape.expand(column_types, [f"{p}x = pack_array({values})", f"{p}l = {lengths}"]),
             f"| extend {p}k = case({cases},\n    -1)",
             f"| where {p}k >= 0",
+            # The rows' fingerprint (lookup.folding): their time since the counts window's
+            # start, in microseconds, and the length of their requested columns' text.
+            f"| extend {p}u = tolong(({p}t - {kql_datetime(low)}) / 1microsecond)",
             f"| mv-expand with_itemindex={p}i {p}x to typeof(string)",
             f"| where isnotempty({p}x)",
-            f"| summarize n = count() by e = {p}m, ec = {p}c, c = {p}i, v = {p}x, k = {p}k",
-            "| summarize b = make_list(pack_array(k, n)) by e, ec, c, v",
+            f"| summarize n = count(), s = sum({p}u), l = sum({p}l) "
+            f"by e = {p}m, ec = {p}c, c = {p}i, v = {p}x, k = {p}k",
+            "| summarize b = make_list(pack_array(k, n, s, l)) by e, ec, c, v",
         ]
     )
 
@@ -419,8 +466,13 @@ def _bin_index(window: Window, time: str) -> str:
     divided by the step) and is understood by every KQL engine we test against, including
     duckdb-kql, which has no ``bin_at``.
     """
-    step = kql_timespan(window.step)
-    return f"tolong(bin({time} - {kql_datetime(window.start)}, {step}) / {step})"
+    return _step_index(window.start, window.step, time)
+
+
+def _step_index(start: datetime, step: timedelta, time: str) -> str:
+    """KQL for the index of a row's bin of ``step`` counted from ``start``."""
+    span = kql_timespan(step)
+    return f"tolong(bin({time} - {kql_datetime(start)}, {span}) / {span})"
 
 
 def parse_counts(request: CountsRequest, result: ResultTable, partial: str | None) -> TableCounts:
@@ -438,7 +490,8 @@ def parse_counts(request: CountsRequest, result: ResultTable, partial: str | Non
         group = request.groups[group_index]
         window = group.window
         for point in _as_list(row[b_i]):
-            index, count = (_as_int(x) for x in _as_list(point))
+            index, count, *rest = (_as_int(x) for x in _as_list(point))
+            fingerprint = (rest[0], rest[1]) if len(rest) == 2 else None
             if not 0 <= index < window.bins:
                 raise ValueError(f"bin index {index} outside the {window.bins} bins of the window")
             rows.append(
@@ -449,6 +502,7 @@ def parse_counts(request: CountsRequest, result: ResultTable, partial: str | Non
                     value=str(row[v_i]),
                     bin_start=window.start + window.step * index,
                     count=count,
+                    fingerprint=fingerprint,
                 )
             )
     rows.sort(key=lambda r: (r.entity, r.entity_column, r.column, r.value, r.bin_start))

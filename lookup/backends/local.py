@@ -29,11 +29,14 @@ from lookup.backends.base import (
     EntityIndex,
     ProfileRequest,
     QueryStats,
+    Scope,
     TableCounts,
     TableProfile,
 )
 from lookup.backends.local_sql import GroupSpec, Match, Searched, counts_sql, profile_sql
+from lookup.column_types import untyped_column_type
 from lookup.errors import TableError, WorkspaceError
+from lookup.tables import load_bundled_schema
 from lookup.timezones import UnknownTimeZoneError, export_time_zone
 
 #: File endings read as tables, and how DuckDB reads each.
@@ -56,7 +59,10 @@ _NESTED_TYPES = ("STRUCT", "MAP", "UNION")
 
 _DUCKDB_TO_KQL = {
     "VARCHAR": "string",
-    "UUID": "guid",
+    # A column DuckDB reads as UUIDs is text to Log Analytics (a known table's schema
+    # says string; a custom table's column is a guid only by its _g suffix): the values
+    # decide later that it is an id column (lookup.column_types), in every backend alike.
+    "UUID": "string",
     "BOOLEAN": "bool",
     "TINYINT": "int",
     "SMALLINT": "int",
@@ -264,6 +270,7 @@ class LocalBackend(BackendBase):
         time_sql = self._time_expression(table, source_time, time_type, zone)
         select = [f"{time_sql} AS {sql_identifier(_TIME_COLUMN)}"]
         columns = [ColumnInfo(_TIME_COLUMN, "datetime")]
+        custom = load_bundled_schema(table.name) is None
         for name, duck_type in zip(names, types, strict=True):
             if name == source_time:
                 continue
@@ -276,7 +283,10 @@ class LocalBackend(BackendBase):
                 table.duck_types[base] = "TIMESTAMP"
                 continue
             select.append(sql_identifier(name))
-            columns.append(ColumnInfo(name, _kql_type(duck_type)))
+            kql_type = _kql_type(duck_type)
+            if custom:  # a custom-log suffix types the column as Log Analytics does
+                kql_type = untyped_column_type(name, kql_type)
+            columns.append(ColumnInfo(name, kql_type))
             table.duck_types[name] = duck_type
         sql = (
             f"CREATE OR REPLACE TEMP VIEW {sql_identifier(table.view)} AS "
@@ -345,25 +355,49 @@ class LocalBackend(BackendBase):
             return f"CAST(to_json({quoted}) AS VARCHAR)"
         return f"CAST({quoted} AS VARCHAR)"
 
-    def _match(self, table: _Table, wanted: Sequence[tuple[Sequence[str], Sequence[str]]]) -> Match:
-        """The entities (identifiers, entity columns) to find in ``table``, for the SQL."""
-        columns: list[str] = []
+    def _match(
+        self, table: _Table, wanted: Sequence[tuple[Sequence[str], Sequence[str], Scope | None]]
+    ) -> tuple[Match, list[tuple[str, Scope | None]]]:
+        """The entities (identifiers, entity columns, scope) to find in ``table``, for the SQL.
+
+        Returns the match and the (column, scope) of each entity column ordinal. An entity
+        with a scope (a Process of one host) is searched in its own copy of each column,
+        whose text is null on the rows that are not in the scope.
+        """
+        columns: list[tuple[str, Scope | None]] = []
         entities = []
-        for identifiers, names in wanted:
+        for identifiers, names, scope in wanted:
             ordinals = []
             for name in names:
-                if name not in columns:
-                    columns.append(name)
-                ordinals.append(columns.index(name))
+                if (name, scope) not in columns:
+                    columns.append((name, scope))
+                ordinals.append(columns.index((name, scope)))
             entities.append(
                 Searched(tuple(identifiers), terms_regex(identifiers), tuple(sorted(set(ordinals))))
             )
-        return Match(
+        match = Match(
             sql_identifier(table.view),
             sql_identifier(_TIME_COLUMN),
-            tuple(self._text(table, c) for c in columns),
+            tuple(self._scoped_text(table, c, scope) for c, scope in columns),
             tuple(entities),
         )
+        return match, columns
+
+    def _scoped_text(self, table: _Table, column: str, scope: Scope | None) -> str:
+        """A column's text, null on the rows outside ``scope``.
+
+        A row is in the scope when one of the scope's columns has one of its identifiers
+        (Kusto's ``has``).
+        """
+        text = self._text(table, column)
+        if scope is None:
+            return text
+        pattern = sql_string(terms_regex(scope.identifiers))
+        inside = " OR ".join(
+            f"coalesce(regexp_matches({self._text(table, c)}, {pattern}), false)"
+            for c in scope.columns
+        )
+        return f"(CASE WHEN {inside or 'false'} THEN {text} END)"
 
     def _table(self, name: str) -> _Table:
         table = self._tables.get(name)
@@ -386,14 +420,15 @@ class LocalBackend(BackendBase):
             [*request.categorical_candidates, *(c for p in request.probes for c in p.columns)],
         )
         probes = [p for p in request.probes if p.identifiers and p.columns]
-        match = self._match(table, [(p.identifiers, p.columns) for p in probes])
-        columns = [c for p in probes for c in p.columns]
-        names = list(dict.fromkeys(columns))
+        match, keys = self._match(table, [(p.identifiers, p.columns, p.scope) for p in probes])
+        step = request.activity_step
+        start = _naive_utc(request.start)
         sql, params = profile_sql(
             match,
             [sql_identifier(c) for c in request.categorical_candidates],
-            _naive_utc(request.start),
+            start,
             _naive_utc(request.end),
+            activity=None if step is None else (_epoch_micros(start), _micros(step)),
         )
         row = self._fetch(table, sql, params)[0]
         candidates = request.categorical_candidates
@@ -401,14 +436,18 @@ class LocalBackend(BackendBase):
         found: dict[tuple[EntityIndex, str], tuple[int, datetime | None]] = {}
         for hit in (row[1 + len(candidates)] if probes else None) or ():
             first = hit["f"]
-            key = (probes[hit["e"]].entity, names[hit["c"]])
+            key = (probes[hit["e"]].entity, keys[hit["c"]][0])
             found[key] = (int(hit["h"]), _aware(first) if first else None)
         hits = tuple(
             EntityHit(p.entity, c, *found.get((p.entity, c), (0, None)))
             for p in request.probes
             for c in p.columns
         )
-        return TableProfile(request.table, int(row[0]), distinct, hits)
+        activity: tuple[tuple[datetime, int], ...] = ()
+        if step is not None:
+            bins = sorted((int(b["k"]), int(b["n"])) for b in row[-1] or ())
+            activity = tuple((request.start + step * k, n) for k, n in bins if n > 0)
+        return TableProfile(request.table, int(row[0]), distinct, hits, activity=activity)
 
     def counts(self, request: CountsRequest) -> TableCounts:
         """Rows per (entity, entity column, column, value, bin), zero bins omitted."""
@@ -417,21 +456,22 @@ class LocalBackend(BackendBase):
         groups = [g for g in request.groups if g.identifiers]
         if not groups or not request.columns:
             return TableCounts(request.table, ())
-        searched: dict[tuple[EntityIndex, tuple[str, ...]], list[str]] = {}
+        searched: dict[tuple[EntityIndex, tuple[str, ...], Scope | None], list[str]] = {}
         for group in groups:
-            searched.setdefault((group.entity, tuple(group.identifiers)), []).append(
+            searched.setdefault((group.entity, tuple(group.identifiers), group.scope), []).append(
                 group.entity_column
             )
         keys = list(searched)
-        match = self._match(table, [(key[1], columns) for key, columns in searched.items()])
-        columns = list(dict.fromkeys(c for names in searched.values() for c in names))
+        match, columns = self._match(
+            table, [(key[1], names, key[2]) for key, names in searched.items()]
+        )
         specs = []
         for group in groups:
             start = _naive_utc(group.window.start)
             specs.append(
                 GroupSpec(
-                    column=columns.index(group.entity_column),
-                    entity=keys.index((group.entity, tuple(group.identifiers))),
+                    column=columns.index((group.entity_column, group.scope)),
+                    entity=keys.index((group.entity, tuple(group.identifiers), group.scope)),
                     start_us=_epoch_micros(start),
                     end_us=_epoch_micros(_naive_utc(group.window.end)),
                     step_us=_micros(group.window.step),
@@ -445,7 +485,7 @@ class LocalBackend(BackendBase):
             _naive_utc(max(g.window.end for g in groups)),
         )
         rows = []
-        for g, c, value, b, count in self._fetch(table, sql, params):
+        for g, c, value, b, count, micros, lengths in self._fetch(table, sql, params):
             group = groups[g]
             rows.append(
                 CountRow(
@@ -455,6 +495,7 @@ class LocalBackend(BackendBase):
                     value=str(value),
                     bin_start=group.window.start + group.window.step * int(b),
                     count=int(count),
+                    fingerprint=(int(micros), int(lengths)),
                 )
             )
         rows.sort(key=lambda r: (r.entity, r.entity_column, r.column, r.value, r.bin_start))

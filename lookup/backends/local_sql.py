@@ -135,12 +135,19 @@ class Match:
 
 
 def profile_sql(
-    match: Match, candidates: Sequence[str], low: Any, high: Any
+    match: Match,
+    candidates: Sequence[str],
+    low: Any,
+    high: Any,
+    *,
+    activity: tuple[int, int] | None = None,
 ) -> tuple[str, list[Any]]:
     """One row: rows, ``approx_count_distinct`` of each candidate, then the hits.
 
     The hits are a list of ``{e, c, h, f}``: entity ordinal, entity column ordinal, rows and
-    first time, for every (entity, column) found (null when none is).
+    first time, for every (entity, column) found (null when none is). With ``activity``
+    (start and step in microseconds), a last column lists ``{k, n}``: the table's rows per
+    bin ``k`` of that step (issue 12: collection gaps).
     """
     params = Params()
     start, end = params.add(low), params.add(high)
@@ -149,14 +156,23 @@ def profile_sql(
         f"SELECT {', '.join(['count(*)', *distinct])} FROM {match.view} "
         f"WHERE {match.time} >= {start} AND {match.time} < {end}"
     )
+    extra = ""
+    if activity is not None:
+        origin, step = params.add(activity[0]), params.add(activity[1])
+        extra = (
+            ", (SELECT list(struct_pack(k := k, n := n)) FROM (SELECT "
+            f"(epoch_us({match.time}) - {origin}) // {step} AS k, count(*) AS n "
+            f"FROM {match.view} WHERE {match.time} >= {start} AND {match.time} < {end} "
+            "GROUP BY k))"
+        )
     if not match.entities:
-        return totals, params.values
+        return (f"SELECT *{extra} FROM ({totals})" if extra else totals), params.values
     ctes = [match.values_cte(start, end, stats=True), *match.hit_ctes(params, stats=True)]
     hits = (
         "(SELECT list(struct_pack(e := e, c := c, h := h, f := f)) FROM "
         "(SELECT e, c, sum(n) AS h, min(f) AS f FROM __hit GROUP BY e, c))"
     )
-    sql = f"WITH {', '.join(ctes)} SELECT *, {hits} FROM ({totals})"
+    sql = f"WITH {', '.join(ctes)} SELECT *, {hits}{extra} FROM ({totals})"
     return sql, params.values
 
 
@@ -178,10 +194,12 @@ def counts_sql(
     low: Any,
     high: Any,
 ) -> tuple[str, list[Any]]:
-    """Rows per (group ``g``, column ``c``, value ``v``, bin ``b``): ``count``.
+    """Rows per (group ``g``, column ``c``, value ``v``, bin ``b``): count, fingerprint.
 
     ``values`` are the SQL text expressions of the requested columns; null and empty
-    values are not counted. Bins count from each group's window start.
+    values are not counted. Bins count from each group's window start. The fingerprint of
+    the rows counted (:mod:`lookup.folding`) is the sum of their times in microseconds since
+    ``low`` and the sum of the lengths of their ``values`` text.
     """
     params = Params()
     start, end = params.add(low), params.add(high)
@@ -214,14 +232,16 @@ def counts_sql(
         f"AND {match.time} < {end}) r {joins} WHERE {found})"
     )
     ctes.append(f"__exp AS (SELECT epoch_us(__t) AS us, {cats}, unnest(gl) AS g FROM __rows)")
+    lengths = " + ".join(f"coalesce(length(__x{i}), 0)" for i in range(len(values)))
     ctes.append(
         f"__bin AS (SELECT g, (us - list_extract({starts}, g + 1)) // "
-        f"list_extract({steps}, g + 1) AS b, [{cats}] AS xs FROM __exp "
+        f"list_extract({steps}, g + 1) AS b, [{cats}] AS xs, us - epoch_us({start}) AS u, "
+        f"{lengths} AS ln FROM __exp "
         f"WHERE us >= list_extract({starts}, g + 1) AND us < list_extract({ends}, g + 1))"
     )
     sql = (
-        f"WITH {', '.join(ctes)} SELECT g, c, v, b, count(*) FROM "
-        f"(SELECT g, b, unnest(range({len(values)})) AS c, unnest(xs) AS v FROM __bin) "
-        "WHERE v IS NOT NULL AND v <> '' GROUP BY g, c, v, b"
+        f"WITH {', '.join(ctes)} SELECT g, c, v, b, count(*), sum(u), sum(ln) FROM "
+        f"(SELECT g, b, u, ln, unnest(range({len(values)})) AS c, unnest(xs) AS v "
+        "FROM __bin) WHERE v IS NOT NULL AND v <> '' GROUP BY g, c, v, b"
     )
     return sql, params.values

@@ -34,13 +34,17 @@ def evaluate(report: Any, scenario: DemoScenario) -> Evaluation:
     """Compare a lookup report (``lookup.report.Report``) with the scenario's ground truth.
 
     A planted anomaly counts as found when its value is reported for its entity and table,
-    as a row of its own or folded into a row as a related column.
+    as a row of its own or folded into a row: as a related column, in step, or as the same
+    rows reached through another entity (``also``).
     """
     where: dict[tuple[str, str, str, str], int] = {}
     unexplained = []
     for anomaly in report.anomalies:
-        pairs = [(anomaly.column, anomaly.value), *anomaly.related]
+        pairs = [(anomaly.column, anomaly.value), *anomaly.related, *anomaly.in_step]
         keys = [(anomaly.entity, anomaly.table, column, value) for column, value in pairs]
+        keys += [
+            (entity, anomaly.table, column, value) for entity, _, column, value in anomaly.also
+        ]
         for key in keys:
             where.setdefault(key, anomaly.rank)
         if not any(key in scenario.caused_by_injection for key in keys):

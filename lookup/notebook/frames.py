@@ -29,6 +29,8 @@ FINDING_COLUMNS: dict[str, str] = {
     "column": "object",
     "value": "object",
     "related": "object",  # [{"column", "value"}]: the same rows seen through other columns
+    "in_step": "object",  # [{"column", "value"}]: identical series, rows not proven the same
+    "also": "object",  # [{"entity", "entity_kind", "column", "value"}]: other entities, same rows
     "actual": "float64",
     "expected": "float64",
     "first_seen": "bool",
@@ -64,6 +66,11 @@ def _finding(anomaly: Anomaly) -> dict[str, Any]:
         "column": anomaly.column,
         "value": anomaly.value,
         "related": [{"column": c, "value": v} for c, v in anomaly.related],
+        "in_step": [{"column": c, "value": v} for c, v in anomaly.in_step],
+        "also": [
+            {"entity": e, "entity_kind": k, "column": c, "value": v}
+            for e, k, c, v in anomaly.also
+        ],
         "actual": anomaly.actual,
         "expected": anomaly.expected,
         "first_seen": anomaly.first_seen,

@@ -209,11 +209,14 @@ def entity_summaries(report: Report) -> list[EntitySummary]:
     found: dict[int, list[Anomaly]] = {}
     orphans: dict[tuple[str, str], list[Anomaly]] = {}
     for anomaly in ranked(report):
-        key = (anomaly.entity.casefold(), anomaly.entity_kind.casefold())
-        if key in keys:
-            found.setdefault(keys[key], []).append(anomaly)
-        else:
-            orphans.setdefault(key, []).append(anomaly)
+        # A row folds in the same rows of other entities (``also``): it is theirs too.
+        reached = [(anomaly.entity, anomaly.entity_kind)]
+        reached += [(entity, kind) for entity, kind, _, _ in anomaly.also]
+        for key in dict.fromkeys((e.casefold(), k.casefold()) for e, k in reached):
+            if key in keys:
+                found.setdefault(keys[key], []).append(anomaly)
+            else:
+                orphans.setdefault(key, []).append(anomaly)
 
     summaries: list[EntitySummary] = []
     for index, entity_report in enumerate(report.entities):
@@ -351,3 +354,20 @@ def entity_list_text(values: Iterable[str], limit: int, shown: int = 4) -> str:
     if len(items) <= shown:
         return ", ".join(items)
     return f"{', '.join(items[:shown])} and {len(items) - shown} more"
+
+
+def folded_parts(anomaly: Anomaly) -> list[tuple[str, list[tuple[str, str]]]]:
+    """What a row folds in, by label: ``same rows``, ``moved in step with``, ``also <entity>``.
+
+    Each label comes with its (column, value) pairs, in order (see :mod:`lookup.folding`).
+    """
+    parts: list[tuple[str, list[tuple[str, str]]]] = []
+    if anomaly.related:
+        parts.append(("same rows", list(anomaly.related)))
+    if anomaly.in_step:
+        parts.append(("moved in step with", list(anomaly.in_step)))
+    by_entity: dict[str, list[tuple[str, str]]] = {}
+    for entity, _, column, value in anomaly.also:
+        by_entity.setdefault(entity, []).append((column, value))
+    parts += [(f"also {entity}", pairs) for entity, pairs in by_entity.items()]
+    return parts

@@ -41,6 +41,7 @@ from lookup.render._common import (
     fmt_score,
     fmt_seconds,
     fmt_time,
+    folded_parts,
     incomplete_tables,
     no_anomalies_sentence,
     plural,
@@ -413,17 +414,18 @@ def _row(anomaly: Anomaly, detail: _Detail, link: str | None) -> str:
 
 
 def _related(anomaly: Anomaly, detail: _Detail, shown: int = 3) -> str:
-    """Columns folded into this row because they moved in lockstep with it."""
-    if not anomaly.related:
-        return ""
-    parts = [
-        f"{_t(column, detail.name)} = {_t(value, detail.text)}"
-        for column, value in anomaly.related[:shown]
-    ]
-    extra = len(anomaly.related) - shown
-    if extra > 0:
-        parts.append(f"{extra} more")
-    return "<br><small>same rows: " + "; ".join(parts) + "</small>"
+    """What is folded into this row: the same rows through other columns or entities."""
+    out = ""
+    for label, pairs in folded_parts(anomaly):
+        parts = [
+            f"{_t(column, detail.name)} = {_t(value, detail.text)}"
+            for column, value in pairs[:shown]
+        ]
+        extra = len(pairs) - shown
+        if extra > 0:
+            parts.append(f"{extra} more")
+        out += f"<br><small>{_t(label, detail.text)}: " + "; ".join(parts) + "</small>"
+    return out
 
 
 def _drill(anomaly: Anomaly, detail: _Detail) -> str:

@@ -20,6 +20,7 @@ from lookup.render._common import (
     fmt_count,
     fmt_score,
     fmt_seconds,
+    folded_parts,
     incomplete_tables,
     no_anomalies_sentence,
     plural,
@@ -72,16 +73,17 @@ def _text(value: str, limit: int | None = None) -> str:
 
 
 def _related(anomaly: Anomaly, shown: int = 3) -> str:
-    """Columns folded into this row because they moved in lockstep with it."""
-    if not anomaly.related:
-        return ""
-    parts = [
-        f"{_code(column, CELL_CHARS)} = {_code(value, CELL_CHARS)}"
-        for column, value in anomaly.related[:shown]
-    ]
-    if len(anomaly.related) > shown:
-        parts.append(f"{len(anomaly.related) - shown} more")
-    return " (same rows: " + "; ".join(parts) + ")"
+    """What is folded into this row: the same rows through other columns or entities."""
+    texts = []
+    for label, pairs in folded_parts(anomaly):
+        parts = [
+            f"{_code(column, CELL_CHARS)} = {_code(value, CELL_CHARS)}"
+            for column, value in pairs[:shown]
+        ]
+        if len(pairs) > shown:
+            parts.append(f"{len(pairs) - shown} more")
+        texts.append(f"{_text(label, 200)}: " + "; ".join(parts))
+    return f" ({' | '.join(texts)})" if texts else ""
 
 
 def _code(value: str, limit: int | None = None) -> str:

@@ -232,7 +232,8 @@ def test_counts_query_text_one_scan_each_group_on_its_own_window_and_step() -> N
         "| where UserPrincipalName has_any (__ale0)\n"
         "    or IPAddress has_any (__ale1)\n"
         "| project __alt = TimeGenerated, __alv = pack_array(UserPrincipalName, IPAddress),"
-        " __alx = pack_array(tostring(AppDisplayName), tostring(ResultType))\n"
+        " __alx = pack_array(tostring(AppDisplayName), tostring(ResultType)),"
+        " __all = strlen(tostring(AppDisplayName)) + strlen(tostring(ResultType))\n"
         "| mv-expand with_itemindex=__alc __alv to typeof(string)\n"
         "| extend __alm = pack_array(iff(__alc in (0) and __alv has_any (__ale0), 0, -1),\n"
         "    iff(__alc in (1) and __alv has_any (__ale1), 1, -1))\n"
@@ -248,10 +249,12 @@ def test_counts_query_text_one_scan_each_group_on_its_own_window_and_step() -> N
         " tolong(bin(__alt - datetime(2024-05-11T09:00:00.000000Z), 1h) / 1h),\n"
         "    -1)\n"
         "| where __alk >= 0\n"
+        "| extend __alu = tolong((__alt - datetime(2024-04-30T00:00:00.000000Z)) / 1microsecond)\n"
         "| mv-expand with_itemindex=__ali __alx to typeof(string)\n"
         "| where isnotempty(__alx)\n"
-        "| summarize n = count() by e = __alm, ec = __alc, c = __ali, v = __alx, k = __alk\n"
-        "| summarize b = make_list(pack_array(k, n)) by e, ec, c, v"
+        "| summarize n = count(), s = sum(__alu), l = sum(__all)"
+        " by e = __alm, ec = __alc, c = __ali, v = __alx, k = __alk\n"
+        "| summarize b = make_list(pack_array(k, n, s, l)) by e, ec, c, v"
     )
 
 

@@ -11,7 +11,7 @@ All of them run through one Node.js process.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from lookup.backends.base import (
     CountsRequest,
     EntityProbe,
     ProfileRequest,
+    Scope,
     SeriesGroup,
 )
 from lookup.backends.la_queries import (
@@ -169,6 +170,29 @@ def _candidates(table: Table) -> tuple[str, ...]:
     return tuple(c.name for c in table.columns if c.kql_type in CATEGORICAL)
 
 
+def _issue12_shapes(table: Table, probes: tuple[EntityProbe, ...]) -> Iterator[tuple[str, str]]:
+    """The table's activity per hour in the profile; entities scoped to a host (hostile)."""
+    types = table.types
+    hosts = tuple(c.name for c in table.columns if c.kql_type in STRING_LIKE)[:2]
+    scoped = tuple(
+        replace(probe, scope=Scope(HOSTILE[:3], hosts)) if i % 2 and hosts else probe
+        for i, probe in enumerate(probes)
+    )
+    hourly = timedelta(hours=1)
+    request = ProfileRequest(table.name, *SCAN, scoped, _candidates(table), activity_step=hourly)
+    yield f"profile {table.name} activity + scopes", profile_query(request, types).query.text
+    alone = ProfileRequest(table.name, *SCAN, (), (), activity_step=hourly)
+    yield f"profile {table.name} activity only", profile_query(alone, types).query.text
+    groups = tuple(
+        SeriesGroup(p.entity, column, p.identifiers, DAILY if i % 2 else HOURLY, p.scope)
+        for i, p in enumerate(scoped)
+        for column in p.columns
+    )
+    columns = _candidates(table) or tuple(c.name for c in table.columns[:3])
+    counts = counts_query(CountsRequest(table.name, groups, columns), types)
+    yield f"counts {table.name} scopes", counts.text
+
+
 def _shapes(tables: list[Table]) -> Iterator[tuple[str, str]]:
     yield "usage", usage_tables_query(*SCAN).text
     known = [t.name for t in tables]
@@ -193,6 +217,7 @@ def _shapes(tables: list[Table]) -> Iterator[tuple[str, str]]:
                 ProfileRequest(table.name, *SCAN, (), _candidates(table)), types
             ).query.text,
         )
+        yield from _issue12_shapes(table, probes)
         groups = tuple(
             SeriesGroup(probe.entity, column, probe.identifiers, DAILY if i % 2 else HOURLY)
             for i, probe in enumerate(probes)

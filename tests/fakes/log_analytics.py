@@ -39,6 +39,7 @@ from azure.core.credentials import AccessToken
 
 from fakes.kql_engine import install_escape_fix, run
 from fakes.tls import serve_https
+from lookup.column_types import suffix_type
 from lookup.tables import load_bundled_schema, normalize_kql_type
 
 _PATH = re.compile(r"^/v1/workspaces/(?P<workspace>[^/]+)/query$")
@@ -157,13 +158,41 @@ class FakeWorkspace:
                     f'ALTER TABLE base.{quoted} ALTER "TimeGenerated" TYPE TIMESTAMP '
                     'USING CAST(CAST("TimeGenerated" AS TIMESTAMPTZ) AS TIMESTAMP)'
                 )
-            for column in load_bundled_schema(name) or ():
+            bundled = load_bundled_schema(name)
+            if bundled is None:
+                self._type_custom_columns(quoted, columns)
+            for column in bundled or ():
                 if column.name not in columns:
                     duck = _KQL_TO_DUCKDB.get(normalize_kql_type(column.kql_type), "VARCHAR")
                     col = '"' + column.name.replace('"', '""') + '"'
                     self._con.execute(f"ALTER TABLE base.{quoted} ADD COLUMN {col} {duck}")
             if name not in self.tables:
                 self.tables.append(name)
+
+    def _type_custom_columns(self, quoted: str, columns: dict[str, str]) -> None:
+        """Type a custom table's columns as Log Analytics does (``SessionId_g``).
+
+        Its custom-log convention names the type: ``_g`` guid, ``_d`` real, ``_b`` bool,
+        ``_t`` datetime; a file carries none, so the columns are cast here, and a column the
+        file reader took for UUIDs without the suffix is text (caller holds the lock).
+        """
+        for name, current in columns.items():
+            wanted = suffix_type(name) or ("string" if current.upper() == "UUID" else None)
+            duck = {
+                "guid": "UUID",
+                "real": "DOUBLE",
+                "bool": "BOOLEAN",
+                "datetime": "TIMESTAMP",
+                "string": "VARCHAR",
+            }
+            target = duck.get(wanted or "")
+            if target is None or current.upper().startswith(target):
+                continue
+            col = '"' + name.replace('"', '""') + '"'
+            self._con.execute(
+                f"ALTER TABLE base.{quoted} ALTER {col} TYPE {target} "
+                f"USING TRY_CAST({col} AS {target})"
+            )
 
     def build_usage(self) -> None:
         """The ``Usage`` table: rows per table and hour of ``TimeGenerated``."""

@@ -237,6 +237,7 @@ def _without_hex_ids(original: dict[str, Any]) -> dict[str, Any]:
     for a in data["anomalies"]:
         a["value"] = hexed(a["column"], a["value"])
         a["related"] = [{**r, "value": hexed(r["column"], r["value"])} for r in a["related"]]
+        a["also"] = [{**r, "value": hexed(r["column"], r["value"])} for r in a["also"]]
         a["drilldown_kql"] = re.sub(
             r"(LogonId\)?) == \"[^\"]*\"", r"\1 == <id>", a["drilldown_kql"]
         )

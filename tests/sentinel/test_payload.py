@@ -50,7 +50,7 @@ EICAR = Incident(
             ("3395856ce81f2b7382dee72602f798b642f14140",),
         ),
         Entity(
-            EntityKind.FILE, "/home/azureuser/eicar.com", ("/home/azureuser/eicar.com", "eicar.com")
+            EntityKind.FILE, "/home/azureuser/eicar.com", ("/home/azureuser/eicar.com",)
         ),
     ),
     arm_id=f"{EICAR_WS}/providers/Microsoft.SecurityInsights/Incidents/{EICAR_ID}",
@@ -260,15 +260,18 @@ def test_alert_trigger_with_pascal_case_entities() -> None:
             Entity(EntityKind.ACCOUNT, "contoso\\admin", ("contoso\\admin", "admin")),
             Entity(EntityKind.HOST, "vm3", ("vm3",)),
             Entity(EntityKind.IP, "183.95.154.13", ("183.95.154.13",)),
+            # The process ran on vm3, and so did its image: their rows are vm3's.
             Entity(
                 EntityKind.PROCESS,
                 "C:\\Documents\\BudgetReport.pdf.exe",
-                ("C:\\Documents\\BudgetReport.pdf.exe", "budgetreport.pdf.exe"),
+                ("C:\\Documents\\BudgetReport.pdf.exe",),
+                scope=("vm3",),
             ),
             Entity(
                 EntityKind.FILE,
                 "c:\\documents\\budgetreport.pdf.exe",
-                ("c:\\documents\\budgetreport.pdf.exe", "budgetreport.pdf.exe"),
+                ("c:\\documents\\budgetreport.pdf.exe",),
+                scope=("vm3",),
             ),
         ),
         name="112dc225-bc2d-4328-97fd-a99e0b000b1f",
@@ -618,7 +621,7 @@ WORKSPACE_ENTITIES = (
     Entity(
         EntityKind.FILE,
         "C:\\Windows\\System32\\cmd.exe",
-        ("C:\\Windows\\System32\\cmd.exe", "cmd.exe"),
+        ("C:\\Windows\\System32\\cmd.exe",),
     ),
 )
 
