@@ -69,3 +69,50 @@ def id_columns(values: Iterable[tuple[str, str]]) -> frozenset[str]:
         if column not in other and not id_like(value):
             other.add(column)
     return frozenset(seen - other)
+
+
+#: DuckDB type names of nested values (read as ``dynamic``).
+NESTED_TYPES = ("STRUCT", "MAP", "UNION")
+
+#: DuckDB types of a file's columns → KQL types (what Log Analytics would call them).
+DUCKDB_TO_KQL: dict[str, str] = {
+    "VARCHAR": "string",
+    # A column DuckDB reads as UUIDs is text to Log Analytics (a known table's schema
+    # says string; a custom table's column is a guid only by its _g suffix): the values
+    # decide later that it is an id column (lookup.column_types), in every backend alike.
+    "UUID": "string",
+    "BOOLEAN": "bool",
+    "TINYINT": "int",
+    "SMALLINT": "int",
+    "INTEGER": "int",
+    "UTINYINT": "int",
+    "USMALLINT": "int",
+    "BIGINT": "long",
+    "UINTEGER": "long",
+    "UBIGINT": "long",
+    "HUGEINT": "long",
+    "FLOAT": "real",
+    "DOUBLE": "real",
+    "DATE": "datetime",
+    "TIMESTAMP": "datetime",
+    "TIMESTAMP WITH TIME ZONE": "datetime",
+    "TIMESTAMP_NS": "datetime",
+    "TIMESTAMP_MS": "datetime",
+    "TIMESTAMP_S": "datetime",
+    "INTERVAL": "timespan",
+    "JSON": "dynamic",
+    '"NULL"': "string",
+}
+
+
+def duckdb_kql_type(duck_type: str) -> str:
+    """The KQL type of a column DuckDB read as ``duck_type``."""
+    if duck_type in DUCKDB_TO_KQL:
+        return DUCKDB_TO_KQL[duck_type]
+    if duck_type.startswith(NESTED_TYPES) or duck_type.endswith("]"):
+        return "dynamic"
+    if duck_type.startswith("DECIMAL"):
+        return "real"
+    if duck_type.startswith("TIMESTAMP"):
+        return "datetime"
+    return "string"

@@ -76,7 +76,8 @@ SEARCHED: dict[EntityKind, KindSpec] = {
     EntityKind.PROCESS: KindSpec(
         "Process",
         "command line; without one, the image file's full path (its File entity), or its "
-        "name when no directory is known (never the image name next to a command line)",
+        "name when no directory is known (never the image name next to a command line); on "
+        "its host (hostEntityId) in tables with host columns",
         rule="process",
     ),
     EntityKind.MAILBOX: KindSpec(
@@ -97,7 +98,9 @@ SEARCHED: dict[EntityKind, KindSpec] = {
         properties=_props("domainName|DomainName"), friendly=True,
     ),
     EntityKind.FILE: KindSpec(
-        "File", "full path (directory + file name); the file name only without a directory",
+        "File",
+        "full path (directory + file name); the file name only without a directory; on its "
+        "host (its own, or that of the Process running it) in tables with host columns",
         rule="file",
     ),
     EntityKind.MAIL_MESSAGE: KindSpec(

@@ -589,3 +589,37 @@ def test_host_known_by_its_arm_id_is_searched_by_machine_name(
     else:
         assert isinstance(result, SkippedEntity)
         assert result.reason.startswith("no hostName, netBiosName, device id or azureID")
+
+
+# --- the host a process or file lives on (issue 12) ----------------------------------------
+
+
+def test_a_process_and_its_image_are_scoped_to_the_host_the_payload_names() -> None:
+    host = {"id": "h1", "kind": "Host", "properties": {"hostName": "WS-7", "dnsDomain": "c.com"}}
+    image = {
+        "id": "f1",
+        "kind": "File",
+        "properties": {"fileName": "powershell.exe", "directory": "C:\\Windows\\System32"},
+    }
+    process = {
+        "id": "p1",
+        "kind": "Process",
+        "properties": {"commandLine": "powershell -enc AAAA", "imageFileEntityId": "f1",
+                       "hostEntityId": "h1"},
+    }  # fmt: skip
+    dropped = {
+        "id": "f2",
+        "kind": "File",
+        "properties": {"fileName": "x.exe", "directory": "C:\\Users\\Public", "hostEntityId": "h1"},
+    }
+    loose = {"id": "f3", "kind": "File", "properties": {"fileName": "y.exe"}}
+    found, _ = entities_from_payload([host, image, process, dropped, loose])
+    scopes = {e.value: e.scope for e in found}
+    assert scopes == {
+        "WS-7.c.com": (),
+        "powershell -enc AAAA": ("WS-7.c.com", "WS-7"),
+        # the image runs where its process runs; a file with a host lives there
+        "C:\\Windows\\System32\\powershell.exe": ("WS-7.c.com", "WS-7"),
+        "C:\\Users\\Public\\x.exe": ("WS-7.c.com", "WS-7"),
+        "y.exe": (),
+    }

@@ -34,7 +34,7 @@ from lookup.backends.base import (
     TableProfile,
 )
 from lookup.backends.local_sql import GroupSpec, Match, Searched, counts_sql, profile_sql
-from lookup.column_types import untyped_column_type
+from lookup.column_types import NESTED_TYPES, duckdb_kql_type, untyped_column_type
 from lookup.errors import TableError, WorkspaceError
 from lookup.tables import load_bundled_schema
 from lookup.timezones import UnknownTimeZoneError, export_time_zone
@@ -55,36 +55,6 @@ _EXPORT_TIME_FORMATS = (
     "%m/%d/%Y %H:%M:%S",
     "%Y-%m-%d %H:%M:%S",
 )
-_NESTED_TYPES = ("STRUCT", "MAP", "UNION")
-
-_DUCKDB_TO_KQL = {
-    "VARCHAR": "string",
-    # A column DuckDB reads as UUIDs is text to Log Analytics (a known table's schema
-    # says string; a custom table's column is a guid only by its _g suffix): the values
-    # decide later that it is an id column (lookup.column_types), in every backend alike.
-    "UUID": "string",
-    "BOOLEAN": "bool",
-    "TINYINT": "int",
-    "SMALLINT": "int",
-    "INTEGER": "int",
-    "UTINYINT": "int",
-    "USMALLINT": "int",
-    "BIGINT": "long",
-    "UINTEGER": "long",
-    "UBIGINT": "long",
-    "HUGEINT": "long",
-    "FLOAT": "real",
-    "DOUBLE": "real",
-    "DATE": "datetime",
-    "TIMESTAMP": "datetime",
-    "TIMESTAMP WITH TIME ZONE": "datetime",
-    "TIMESTAMP_NS": "datetime",
-    "TIMESTAMP_MS": "datetime",
-    "TIMESTAMP_S": "datetime",
-    "INTERVAL": "timespan",
-    "JSON": "dynamic",
-    '"NULL"': "string",
-}
 
 
 def sql_identifier(name: str) -> str:
@@ -283,7 +253,7 @@ class LocalBackend(BackendBase):
                 table.duck_types[base] = "TIMESTAMP"
                 continue
             select.append(sql_identifier(name))
-            kql_type = _kql_type(duck_type)
+            kql_type = duckdb_kql_type(duck_type)
             if custom:  # a custom-log suffix types the column as Log Analytics does
                 kql_type = untyped_column_type(name, kql_type)
             columns.append(ColumnInfo(name, kql_type))
@@ -351,7 +321,7 @@ class LocalBackend(BackendBase):
         quoted = sql_identifier(column)
         if duck_type == "VARCHAR":
             return quoted
-        if duck_type.startswith(_NESTED_TYPES) or duck_type.endswith("[]"):
+        if duck_type.startswith(NESTED_TYPES) or duck_type.endswith("[]"):
             return f"CAST(to_json({quoted}) AS VARCHAR)"
         return f"CAST({quoted} AS VARCHAR)"
 
@@ -570,18 +540,6 @@ def _table_file(path: Path, root: Path) -> tuple[Path, str | None]:
     if not stat.S_ISREG(mode):
         return target, "is not a regular file (a socket or a device)"
     return target, None
-
-
-def _kql_type(duck_type: str) -> str:
-    if duck_type in _DUCKDB_TO_KQL:
-        return _DUCKDB_TO_KQL[duck_type]
-    if duck_type.startswith(_NESTED_TYPES) or duck_type.endswith("]"):
-        return "dynamic"
-    if duck_type.startswith("DECIMAL"):
-        return "real"
-    if duck_type.startswith("TIMESTAMP"):
-        return "datetime"
-    return "string"
 
 
 def _naive_utc(moment: datetime) -> datetime:
