@@ -72,6 +72,7 @@ def _best(
     out["series_scored"] = best["series_scored"]
     out["rows_returned"] = best["rows_returned"]
     out["queries"] = best["queries"]
+    out["tables"] = best["tables"]
     return out
 
 
