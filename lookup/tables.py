@@ -335,17 +335,27 @@ def categorical_candidates(
 
 
 _ID_OR_TIME_WORDS = frozenset({"time", "date", "timestamp", "datetime", "guid", "uuid"})
+#: Things of which every occurrence has its own id: ``<thing>Id`` names one instance.
+_INSTANCE_WORDS = frozenset(
+    "logon session correlation request transaction operation process thread connection "
+    "trace span record message activity".split()
+)
 
 
 def is_id_or_time_name(column: str) -> bool:
     """Whether a column is named as an id or a time, never a category (issue 12).
 
-    A custom-log ``_g`` (guid) or ``_t`` (datetime) suffix, or a last word ``Time``,
-    ``Date``, ``Timestamp``, ``Guid``: ``SessionId_g``, ``EventTime`` (text in a file read
-    without types, a datetime in Log Analytics), ``CorrelationGuid``. ``EventID`` (an event
-    type) is not.
+    A custom-log ``_g`` (guid) or ``_t`` (datetime) suffix; a last word ``Time``, ``Date``,
+    ``Timestamp``, ``Guid``; or the id of one instance of something (``TargetLogonId``,
+    ``SessionId``, ``ProcessId``, ``CorrelationId``): ``SessionId_g``, ``EventTime`` (text
+    in a file read without types, a datetime in Log Analytics), ``CorrelationGuid``.
+    ``EventID`` (an event type) and ``AppId`` (an application) are not.
     """
     if column.endswith(("_g", "_t")):
         return True
     words = _tokens(column.removesuffix("_s"))
-    return bool(words) and words[-1] in _ID_OR_TIME_WORDS
+    if not words:
+        return False
+    if words[-1] in _ID_OR_TIME_WORDS:
+        return True
+    return words[-1] == "id" and len(words) > 1 and words[-2] in _INSTANCE_WORDS

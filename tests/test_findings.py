@@ -166,10 +166,11 @@ def test_id_and_time_columns_are_never_categorical() -> None:
         ("AppId", "Teams"),
     ]
     assert id_columns(values) == {"SessionId", "EventTime"}
-    names = ("SessionId_g", "Created_t", "EventTime", "CorrelationGuid", "EventID", "Time_Zone")
-    assert [is_id_or_time_name(n) for n in names] == [True, True, True, True, False, False]
+    names = ("SessionId_g", "Created_t", "EventTime", "CorrelationGuid", "TargetLogonId",
+             "ProcessID", "EventID", "AppId", "Time_Zone")  # fmt: skip
+    assert [is_id_or_time_name(n) for n in names] == [True] * 6 + [False] * 3
     columns = [ColumnInfo(n, "string") for n in names]
-    assert categorical_candidates(columns) == ("EventID", "Time_Zone")
+    assert categorical_candidates(columns) == ("EventID", "AppId", "Time_Zone")
 
 
 def test_an_untyped_csv_custom_table_is_typed_by_its_suffixes(tmp_path: Path) -> None:
