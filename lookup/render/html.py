@@ -491,6 +491,13 @@ def _tables_block(report: Report, detail: _Detail) -> str:
         if reason:
             line += f": {_e(reason)}"
         lines.append(line)
+    # What the analyst should know about analysed tables: collection gaps, short history.
+    noted = [t for t in report.tables if t.notes and t.status in {"ok", "partial"}]
+    for table in noted[: detail.listed]:
+        text = display_text("; ".join(table.notes), detail.reason)
+        lines.append(f"<b>note</b> {_t(table.table, detail.name)}: {_e(text)}")
+    if len(noted) > detail.listed:
+        lines.append(f"notes on {len(noted) - detail.listed:,} more tables in the JSON report")
     return "<p>" + "<br>\n".join(lines) + "</p>\n"
 
 

@@ -255,7 +255,7 @@ def _tables(report: Report) -> str:
     lines = [
         f"## Tables ({len(report.tables)}: {_text(counts)})",
         "",
-        "| Table | Status | Rows | Series scored | Entity columns | Reason |",
+        "| Table | Status | Rows | Series scored | Entity columns | Reason, notes |",
         "|-------|--------|-----:|--------------:|----------------|--------|",
     ]
     for table in report.tables:
@@ -266,7 +266,7 @@ def _tables(report: Report) -> str:
             "" if table.row_count is None else fmt_count(table.row_count),
             fmt_count(table.series_scored),
             ", ".join(_code(c, 60) for c in columns),
-            _text(table.error or "", 500),
+            _text("; ".join(filter(None, (table.error, *table.notes))), 500),
         )
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines)
