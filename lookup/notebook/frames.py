@@ -68,8 +68,7 @@ def _finding(anomaly: Anomaly) -> dict[str, Any]:
         "related": [{"column": c, "value": v} for c, v in anomaly.related],
         "in_step": [{"column": c, "value": v} for c, v in anomaly.in_step],
         "also": [
-            {"entity": e, "entity_kind": k, "column": c, "value": v}
-            for e, k, c, v in anomaly.also
+            {"entity": e, "entity_kind": k, "column": c, "value": v} for e, k, c, v in anomaly.also
         ],
         "actual": anomaly.actual,
         "expected": anomaly.expected,

@@ -49,9 +49,7 @@ EICAR = Incident(
             "3395856ce81f2b7382dee72602f798b642f14140",
             ("3395856ce81f2b7382dee72602f798b642f14140",),
         ),
-        Entity(
-            EntityKind.FILE, "/home/azureuser/eicar.com", ("/home/azureuser/eicar.com",)
-        ),
+        Entity(EntityKind.FILE, "/home/azureuser/eicar.com", ("/home/azureuser/eicar.com",)),
     ),
     arm_id=f"{EICAR_WS}/providers/Microsoft.SecurityInsights/Incidents/{EICAR_ID}",
     name=EICAR_ID,
