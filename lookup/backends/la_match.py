@@ -8,9 +8,10 @@ made a 292,131-character profile query). Here instead:
 * every entity's identifiers are written once, as ``let <p>e<i> = dynamic([...]);``
 * one prefilter per entity column: ``column has_any (<p>e0, <p>e3, ...)`` (``has_any`` uses
   the term index, so only rows that mention some entity are read further);
-* one ``mv-expand`` over the entity columns' text, then one ``pack_array`` of
-  ``iff(<p>v has_any (<p>e<i>), i, -1)`` (one item per entity, restricted to the entity's
-  columns), expanded again: a row per (row, entity column, entity that appears there).
+* one ``mv-expand`` over the entity columns' text, then per entity one
+  ``iff(<p>v has_any (<p>e<i>), "<i> ", "")`` (restricted to the entity's columns), the
+  flags concatenated and only the indices found expanded again (``extract_all``): a row per
+  (row, entity column, entity that appears there), never one per entity that does not.
 
 The text grows with the identifiers (each written once) plus a few characters per entity
 and per (entity, column) pair, and the tree stays shallow: no chain of per-pair ``or``, no
@@ -116,18 +117,41 @@ class MatchShape:
     def expand(self, column_types: Mapping[str, str], carry: Sequence[str]) -> list[str]:
         """Lines giving one row per (row, entity column ``<p>c``, entity ``<p>m`` found there).
 
-        The row's time is ``<p>t``; ``carry`` are more ``name = expression`` to keep.
+        The row's time is ``<p>t``; ``carry`` are more ``name = expression`` to keep. One
+        ``mv-expand`` over the entity columns' text, then each entity is one ``has_any``
+        (restricted to its columns) that adds its index to one string; only the entities
+        found are expanded into rows.
         """
         p = self.prefix
         texts = ", ".join(text_of(column, column_types) for column in self.columns)
         projected = [f"{p}t = {kql_identifier(TIME_COLUMN)}", f"{p}v = pack_array({texts})"]
         projected += self.scope_flags(column_types)
-        tests = ",\n    ".join(self._test(i, e) for i, e in enumerate(self.entities)) or "-1"
+        if not self.entities:
+            return [f"| project {', '.join([*projected, *carry])}", "| where false"]
+        # One column per entity ("<i> " when it is there), then their concatenation, in
+        # steps of plain columns: each test is written and evaluated once.
+        tests = ",\n    ".join(f"{p}m{i} = {self._test(i, e)}" for i, e in enumerate(self.entities))
+        names = [f"{p}m{i}" for i in range(len(self.entities))]
+        steps = []
+        level = 0
+        while len(names) > 1:
+            groups = [names[i : i + 64] for i in range(0, len(names), 64)]
+            names = [f"{p}g{level}_{j}" for j in range(len(groups))]
+            steps.append(
+                "| extend "
+                + ", ".join(
+                    f"{name} = strcat({', '.join(group)})"
+                    for name, group in zip(names, groups, strict=True)
+                )
+            )
+            level += 1
         return [
             f"| project {', '.join([*projected, *carry])}",
             f"| mv-expand with_itemindex={p}c {p}v to typeof(string)",
-            f"| extend {p}m = pack_array({tests})",
-            f"| mv-expand {p}m to typeof(long)",
+            f"| extend {tests}",
+            *steps,
+            f'| mv-expand {p}m = extract_all(@"([0-9]+)", {names[0]}) to typeof(string)',
+            f"| extend {p}m = tolong({p}m)",
             f"| where {p}m >= 0",
         ]
 
@@ -135,10 +159,28 @@ class MatchShape:
         p = self.prefix
         check = f"{p}v has_any ({self.entity_name(index)})"
         if len(entity.columns) < len(self.columns):
-            check = f"{p}c in ({', '.join(map(str, entity.columns))}) and {check}"
+            check = f"{_among(f'{p}c', entity.columns)} and {check}"
         if entity.scope is not None:
             check = f"{check} and {p}q{index}"
-        return f"iff({check}, {index}, -1)"
+        return f'iff({check}, "{index} ", "")'
+
+
+def _among(name: str, ordinals: Sequence[int]) -> str:
+    """``name`` is one of ``ordinals``, as comparisons over their runs (``c >= 2 and c <= 4``).
+
+    Comparisons rather than ``in``: one ``in`` per entity is a join each in some engines.
+    """
+    runs: list[list[int]] = []
+    for value in sorted(ordinals):
+        if runs and value == runs[-1][-1] + 1:
+            runs[-1].append(value)
+        else:
+            runs.append([value])
+    terms = [
+        f"{name} == {run[0]}" if len(run) == 1 else f"({name} >= {run[0]} and {name} <= {run[-1]})"
+        for run in runs
+    ]
+    return terms[0] if len(terms) == 1 else "(" + " or ".join(terms) + ")"
 
 
 #: (identifiers, entity columns) of an entity to find, optionally with its scope:

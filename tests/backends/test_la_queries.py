@@ -124,29 +124,37 @@ def test_profile_query_text() -> None:
     assert plan.pairs == ((0, "UserPrincipalName"), (1, "IPAddress"), (1, "EventId"))
     assert plan.columns == ("UserPrincipalName", "IPAddress", "EventId")
     assert plan.capped is None
-    assert plan.query.text == (
-        'let __ale0 = dynamic(["jdoe@contoso.com", "CONTOSO\\\\j\\"doe"]);\n'
-        'let __ale1 = dynamic(["10.1.2.3"]);\n'
-        "let __alw = SigninLogs\n"
-        "| where TimeGenerated >= datetime(2024-04-30T00:00:00.000000Z)"
-        " and TimeGenerated < datetime(2024-05-15T00:00:00.000000Z);\n"
-        "union\n"
-        "    (__alw | summarize rows = count(), d0 = dcount(AppDisplayName),"
-        " d1 = dcount(ResultType)),\n"
-        "    (__alw\n"
-        "    | where UserPrincipalName has_any (__ale0)\n"
-        "        or IPAddress has_any (__ale1)\n"
-        "        or tostring(EventId) has_any (__ale1)\n"
-        "    | project __alt = TimeGenerated,"
-        " __alv = pack_array(UserPrincipalName, IPAddress, tostring(EventId))\n"
-        "    | mv-expand with_itemindex=__alc __alv to typeof(string)\n"
-        "    | extend __alm = pack_array(iff(__alc in (0) and __alv has_any (__ale0), 0, -1),\n"
-        "        iff(__alc in (1, 2) and __alv has_any (__ale1), 1, -1))\n"
-        "    | mv-expand __alm to typeof(long)\n"
-        "    | where __alm >= 0\n"
-        "    | summarize h = count(), f = min(__alt) by e = __alm, c = __alc\n"
-        "    )"
-    )
+    assert plan.query.text.split("\n") == [
+        'let __ale0 = dynamic(["jdoe@contoso.com", "CONTOSO\\\\j\\"doe"]);',
+        'let __ale1 = dynamic(["10.1.2.3"]);',
+        "let __alw = SigninLogs",
+        (
+            "| where TimeGenerated >= datetime(2024-04-30T00:00:00.000000Z) and TimeGenerated < "
+            "datetime(2024-05-15T00:00:00.000000Z);"
+        ),
+        "union",
+        (
+            "    (__alw | summarize rows = count(), d0 = dcount(AppDisplayName), d1 = "
+            "dcount(ResultType)),"
+        ),
+        "    (__alw",
+        "    | where UserPrincipalName has_any (__ale0)",
+        "        or IPAddress has_any (__ale1)",
+        "        or tostring(EventId) has_any (__ale1)",
+        (
+            "    | project __alt = TimeGenerated, __alv = pack_array(UserPrincipalName, "
+            "IPAddress, tostring(EventId))"
+        ),
+        "    | mv-expand with_itemindex=__alc __alv to typeof(string)",
+        '    | extend __alm0 = iff(__alc == 0 and __alv has_any (__ale0), "0 ", ""),',
+        '        __alm1 = iff((__alc >= 1 and __alc <= 2) and __alv has_any (__ale1), "1 ", "")',
+        "    | extend __alg0_0 = strcat(__alm0, __alm1)",
+        '    | mv-expand __alm = extract_all(@"([0-9]+)", __alg0_0) to typeof(string)',
+        "    | extend __alm = tolong(__alm)",
+        "    | where __alm >= 0",
+        "    | summarize h = count(), f = min(__alt) by e = __alm, c = __alc",
+        "    )",
+    ]
 
 
 def test_profile_query_scratch_names_avoid_every_table_column() -> None:
@@ -223,39 +231,50 @@ def _counts_request() -> CountsRequest:
 def test_counts_query_text_one_scan_each_group_on_its_own_window_and_step() -> None:
     query = counts_query(_counts_request(), {"ResultType": "string"})
     assert query.timespan == (START, END)
-    assert query.text == (
-        'let __ale0 = dynamic(["jdoe@contoso.com"]);\n'
-        'let __ale1 = dynamic(["10.1.2.3", "10.1.2.4"]);\n'
-        "SigninLogs\n"
-        "| where TimeGenerated >= datetime(2024-04-30T00:00:00.000000Z)"
-        " and TimeGenerated < datetime(2024-05-15T00:00:00.000000Z)\n"
-        "| where UserPrincipalName has_any (__ale0)\n"
-        "    or IPAddress has_any (__ale1)\n"
-        "| project __alt = TimeGenerated, __alv = pack_array(UserPrincipalName, IPAddress),"
-        " __alx = pack_array(tostring(AppDisplayName), tostring(ResultType)),"
-        " __all = strlen(tostring(AppDisplayName)) + strlen(tostring(ResultType))\n"
-        "| mv-expand with_itemindex=__alc __alv to typeof(string)\n"
-        "| extend __alm = pack_array(iff(__alc in (0) and __alv has_any (__ale0), 0, -1),\n"
-        "    iff(__alc in (1) and __alv has_any (__ale1), 1, -1))\n"
-        "| mv-expand __alm to typeof(long)\n"
-        "| where __alm >= 0\n"
-        "| extend __alk = case((__alm * 2 + __alc) in (0)"
-        " and __alt >= datetime(2024-04-30T00:00:00.000000Z)"
-        " and __alt < datetime(2024-05-15T00:00:00.000000Z),"
-        " tolong(bin(__alt - datetime(2024-04-30T00:00:00.000000Z), 1d) / 1d),\n"
-        "    (__alm * 2 + __alc) in (3)"
-        " and __alt >= datetime(2024-05-11T09:00:00.000000Z)"
-        " and __alt < datetime(2024-05-14T10:00:00.000000Z),"
-        " tolong(bin(__alt - datetime(2024-05-11T09:00:00.000000Z), 1h) / 1h),\n"
-        "    -1)\n"
-        "| where __alk >= 0\n"
-        "| extend __alu = tolong((__alt - datetime(2024-04-30T00:00:00.000000Z)) / 1microsecond)\n"
-        "| mv-expand with_itemindex=__ali __alx to typeof(string)\n"
-        "| where isnotempty(__alx)\n"
-        "| summarize n = count(), s = sum(__alu), l = sum(__all)"
-        " by e = __alm, ec = __alc, c = __ali, v = __alx, k = __alk\n"
-        "| summarize b = make_list(pack_array(k, n, s, l)) by e, ec, c, v"
-    )
+    assert query.text.split("\n") == [
+        'let __ale0 = dynamic(["jdoe@contoso.com"]);',
+        'let __ale1 = dynamic(["10.1.2.3", "10.1.2.4"]);',
+        "SigninLogs",
+        (
+            "| where TimeGenerated >= datetime(2024-04-30T00:00:00.000000Z) and TimeGenerated < "
+            "datetime(2024-05-15T00:00:00.000000Z)"
+        ),
+        "| where UserPrincipalName has_any (__ale0)",
+        "    or IPAddress has_any (__ale1)",
+        (
+            "| project __alt = TimeGenerated, __alv = pack_array(UserPrincipalName, IPAddress), "
+            "__alx = pack_array(tostring(AppDisplayName), tostring(ResultType)), __all = "
+            "strlen(tostring(AppDisplayName)) + strlen(tostring(ResultType))"
+        ),
+        "| mv-expand with_itemindex=__alc __alv to typeof(string)",
+        '| extend __alm0 = iff(__alc == 0 and __alv has_any (__ale0), "0 ", ""),',
+        '    __alm1 = iff(__alc == 1 and __alv has_any (__ale1), "1 ", "")',
+        "| extend __alg0_0 = strcat(__alm0, __alm1)",
+        '| mv-expand __alm = extract_all(@"([0-9]+)", __alg0_0) to typeof(string)',
+        "| extend __alm = tolong(__alm)",
+        "| where __alm >= 0",
+        (
+            "| extend __alk = case((__alm * 2 + __alc) in (0) and __alt >= "
+            "datetime(2024-04-30T00:00:00.000000Z) and __alt < "
+            "datetime(2024-05-15T00:00:00.000000Z), tolong(bin(__alt - "
+            "datetime(2024-04-30T00:00:00.000000Z), 1d) / 1d),"
+        ),
+        (
+            "    (__alm * 2 + __alc) in (3) and __alt >= datetime(2024-05-11T09:00:00.000000Z) "
+            "and __alt < datetime(2024-05-14T10:00:00.000000Z), tolong(bin(__alt - "
+            "datetime(2024-05-11T09:00:00.000000Z), 1h) / 1h),"
+        ),
+        "    -1)",
+        "| where __alk >= 0",
+        "| extend __alu = tolong((__alt - datetime(2024-04-30T00:00:00.000000Z)) / 1microsecond)",
+        "| mv-expand with_itemindex=__ali __alx to typeof(string)",
+        "| where isnotempty(__alx)",
+        (
+            "| summarize n = count(), s = sum(__alu), l = sum(__all) by e = __alm, ec = __alc, c "
+            "= __ali, v = __alx, k = __alk"
+        ),
+        "| summarize b = make_list(pack_array(k, n, s, l)) by e, ec, c, v",
+    ]
 
 
 def test_counts_query_needs_groups_and_columns() -> None:
