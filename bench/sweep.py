@@ -122,6 +122,7 @@ def local_wide(profile: Profile, cache: Path, log: Log, incidents: Path) -> dict
         workspace = defender_workspace(cache, rows, own=own, log=log)
         point = {
             "rows": workspace.total_rows,
+            "values": _values(workspace),
             "tables": len(workspace.rows),
             "parquet_mib": workspace.parquet_bytes / 2**20,
             **_best(workspace.directory, 8, profile.sweep_runs, incident),
@@ -131,13 +132,19 @@ def local_wide(profile: Profile, cache: Path, log: Log, incidents: Path) -> dict
     narrow = []
     for rows in profile.narrow_rows:
         workspace = scale_workspace(cache, rows, 5, log=log)
-        point = {"rows": workspace.total_rows, **_best(workspace.directory, 3, profile.sweep_runs)}
+        point = {
+            "rows": workspace.total_rows,
+            "values": _values(workspace),
+            **_best(workspace.directory, 3, profile.sweep_runs),
+        }
         narrow.append(point)
     return {
         "wide": wide,
         "narrow": narrow,
         "wide_seconds_per_million_rows": _slope(wide),
         "narrow_seconds_per_million_rows": _slope(narrow),
+        "wide_seconds_per_million_values": _slope(wide, "values"),
+        "narrow_seconds_per_million_values": _slope(narrow, "values"),
         "wide_seconds_per_million_rows_end_to_end": (
             wide[0]["seconds"] / (wide[0]["rows"] / 1e6) if wide else None
         ),
@@ -147,12 +154,28 @@ def local_wide(profile: Profile, cache: Path, log: Log, incidents: Path) -> dict
     }
 
 
-def _slope(points: Sequence[dict[str, Any]]) -> float | None:
-    """Seconds per million rows between the smallest and the largest point."""
+def _slope(points: Sequence[dict[str, Any]], unit: str = "rows") -> float | None:
+    """Seconds per million ``unit`` (rows or values) between the smallest and largest point."""
     if len(points) < 2:
         return None
     low, high = points[0], points[-1]
-    return (high["seconds"] - low["seconds"]) / ((high["rows"] - low["rows"]) / 1e6)
+    return (high["seconds"] - low["seconds"]) / ((high[unit] - low[unit]) / 1e6)
+
+
+def _values(workspace: Workspace) -> int:
+    """Values in the workspace: rows x columns, table by table."""
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    try:
+        total = 0
+        for path in sorted(workspace.directory.glob("*.parquet")):
+            literal = "'" + path.as_posix().replace("'", "''") + "'"
+            columns = len(con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal})").fetchall())
+            total += workspace.rows.get(path.stem, 0) * columns
+        return total
+    finally:
+        con.close()
 
 
 def _la_point(directory: Path, incident: dict[str, Any], label: dict[str, Any]) -> dict[str, Any]:

@@ -183,11 +183,19 @@ def _sweep(sweep: dict[str, Any]) -> list[Target]:
     wide = sweep["wide"]
     slope, narrow = wide["wide_seconds_per_million_rows"], wide["narrow_seconds_per_million_rows"]
     if slope is not None and narrow is not None:
+        measured = f"{slope:.3f} s vs {narrow:.3f} s per extra million rows"
+        per_value = (
+            wide.get("wide_seconds_per_million_values"),
+            wide.get("narrow_seconds_per_million_values"),
+        )
+        if None not in per_value:
+            wide_ms, narrow_ms = per_value[0] * 1e3, per_value[1] * 1e3
+            measured += f" ({wide_ms:.1f} vs {narrow_ms:.1f} ms per million values)"
         out.append(
             {
                 "target": "8 entities over wide tables: no dearer per row than 3 entities over "
-                "the demo tables (s per extra million rows)",
-                "measured": f"{slope:.3f} s vs {narrow:.3f} s per million rows",
+                "the demo tables",
+                "measured": measured,
                 "met": slope <= narrow,
             }
         )
@@ -195,7 +203,7 @@ def _sweep(sweep: dict[str, Any]) -> list[Target]:
     if la:
         top = max(la, key=lambda p: p["entities"])
         low = min(la, key=lambda p: p["entities"])
-        per_id = (top["total_query_chars"] - low["total_query_chars"]) / max(
+        per_id = (top["largest_query_chars"] - low["largest_query_chars"]) / max(
             1, top["identifiers"] - low["identifiers"]
         )
         budget = sweep["log_analytics"].get("budget_chars") or 0
@@ -204,7 +212,7 @@ def _sweep(sweep: dict[str, Any]) -> list[Target]:
                 "target": f"Log Analytics query text linear in identifiers, within the "
                 f"{budget:,}-character budget at {top['entities']} entities",
                 "measured": f"largest query {top['largest_query_chars']:,} chars; "
-                f"{per_id:.0f} chars per added identifier (all queries)",
+                f"{per_id:.0f} chars per added identifier (largest query)",
                 "met": bool(top["within_budget"]),
             }
         )
