@@ -90,7 +90,7 @@ class Report:
                 {"kind": s.kind, "name": s.name, "reason": s.reason}
                 for s in incident.skipped_entities
             ],
-            "tables": [_table_dict(t) for t in self.tables],
+            "tables": [table_dict(t) for t in self.tables],
             "anomalies": [_anomaly_dict(a) for a in self.anomalies],
             "charts": [
                 {"table": table, "kql": query}
@@ -151,7 +151,8 @@ def _window_dict(window: Window) -> dict[str, Any]:
     }
 
 
-def _table_dict(t: TableResult) -> dict[str, Any]:
+def table_dict(t: TableResult) -> dict[str, Any]:
+    """One table's result in the JSON report's layout."""
     return {
         "table": t.table,
         "status": t.status,

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lookup.models import Anomaly, TableResult, Window
-from lookup.report import Report
+from lookup.models import Anomaly, Window
+from lookup.report import Report, table_dict
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -83,19 +83,6 @@ def _finding(anomaly: Anomaly) -> dict[str, Any]:
     }
 
 
-def _table(result: TableResult) -> dict[str, Any]:
-    return {
-        "table": result.table,
-        "status": result.status,
-        "row_count": result.row_count,
-        "series_scored": result.series_scored,
-        "entity_columns": {k: list(v) for k, v in result.entity_columns.items()},
-        "categorical_columns": list(result.categorical_columns),
-        "error": result.error,
-        "notes": list(result.notes),
-    }
-
-
 def _frame(rows: list[dict[str, Any]], columns: dict[str, str]) -> pd.DataFrame:
     try:
         import pandas as pd
@@ -124,4 +111,4 @@ def findings_frame(report: Report) -> pd.DataFrame:
 
 def tables_frame(report: Report) -> pd.DataFrame:
     """One row per table looked at, with its status (see :data:`TABLE_COLUMNS`)."""
-    return _frame([_table(t) for t in report.tables], TABLE_COLUMNS)
+    return _frame([table_dict(t) for t in report.tables], TABLE_COLUMNS)
