@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.generators import with_entities
-from bench.workspaces import Workspace, _raw, _size, _uncompressed
+from bench.workspaces import Workspace, publish_workspace
 from lookup.demo import DEFAULT_ALERT_TIME, demo_incident
 from lookup.demo.incident import entity_payload
 from lookup.models import ColumnInfo
@@ -249,21 +249,7 @@ def _cached(
     log(f"generating {key} ({method})")
     started = time.perf_counter()
     counts = build(partial)
-    shutil.rmtree(path, ignore_errors=True)
-    partial.rename(path)
-    workspace = Workspace(
-        key=key,
-        path=str(path),
-        rows=counts,
-        total_rows=sum(counts.values()),
-        parquet_bytes=_size(path),
-        uncompressed_bytes=_uncompressed(path),
-        raw_bytes=_raw(path),
-        generation_seconds=round(time.perf_counter() - started, 2),
-        method=method,
-    )
-    meta.write_text(json.dumps(workspace.__dict__))
-    return workspace
+    return publish_workspace(key, partial, path, counts, started, method)
 
 
 def defender_workspace(

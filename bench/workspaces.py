@@ -62,6 +62,30 @@ class Workspace:
         return Path(self.path)
 
 
+def publish_workspace(
+    key: str, partial: Path, path: Path, counts: dict[str, int], started: float, method: str
+) -> Workspace:
+    """Move a generated workspace from ``partial`` to ``path`` and record it beside it.
+
+    The record (``<path>.json``) is written last, so a workspace is cached only when whole.
+    """
+    shutil.rmtree(path, ignore_errors=True)
+    partial.rename(path)
+    workspace = Workspace(
+        key=key,
+        path=str(path),
+        rows=counts,
+        total_rows=sum(counts.values()),
+        parquet_bytes=_size(path),
+        uncompressed_bytes=_uncompressed(path),
+        raw_bytes=_raw(path),
+        generation_seconds=round(time.perf_counter() - started, 2),
+        method=method,
+    )
+    path.with_name(f"{path.name}.json").write_text(json.dumps(asdict(workspace), indent=1))
+    return workspace
+
+
 def _size(directory: Path) -> int:
     return sum(p.stat().st_size for p in directory.glob("*.parquet"))
 
@@ -159,19 +183,6 @@ def scale_workspace(
         log(f"growing {base.total_rows:,} rows x{factor} into {tables} tables (grow_workspace)")
         counts = grow_workspace(base.directory, partial, factor=factor)
         method = f"grow_workspace x{factor} of the {BASE_ROWS:,}-row workspace"
-    shutil.rmtree(path, ignore_errors=True)
-    partial.rename(path)
-    workspace = Workspace(
-        key=key,
-        path=str(path),
-        rows=counts,
-        total_rows=sum(counts.values()),
-        parquet_bytes=_size(path),
-        uncompressed_bytes=_uncompressed(path),
-        raw_bytes=_raw(path),
-        generation_seconds=round(time.perf_counter() - started, 2),
-        method=method,
-    )
-    meta.write_text(json.dumps(asdict(workspace), indent=1))
+    workspace = publish_workspace(key, partial, path, counts, started, method)
     GENERATED_SECONDS.append(workspace.generation_seconds)
     return workspace
