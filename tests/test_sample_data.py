@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fakes.log_analytics import FakeWorkspace, make_client, serve
+from sample_support import sample_incident as incident
 
 from lookup.backends.local import LocalBackend
 from lookup.backends.log_analytics import LogAnalyticsBackend, RetrySchedule
@@ -22,20 +23,6 @@ from lookup.render import render
 from lookup.render.html import COMMENT_MAX_CHARS
 from lookup.report import Report
 from lookup.settings import Settings
-
-
-def incident(entities: list[dict[str, Any]], alert: datetime) -> dict[str, Any]:
-    return {
-        "workspaceId": "5e3b2d4c-7a1f-4e8b-9c6d-0a1b2c3d4e5f",
-        "object": {
-            "name": "sample",
-            "properties": {
-                "title": "sample data",
-                "createdTimeUtc": alert.isoformat(),
-                "relatedEntities": entities,
-            },
-        },
-    }
 
 
 def workspace(tmp_path: Path, sample_data_dir: Path, files: dict[str, str]) -> Path:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from notebook_support import Demo, comparable
+from sample_support import sample_incident
 
 from lookup.backends.base import CountsRequest, EntityProbe, ProfileRequest, SeriesGroup
 from lookup.backends.dataframes import DataFrameBackend
@@ -132,20 +133,6 @@ SAMPLES: list[tuple[dict[str, str], list[dict[str, Any]], datetime]] = [
     ),
 ]
 SAMPLE_IDS = ["+".join(files) for files, _, _ in SAMPLES]
-
-
-def sample_incident(entities: list[dict[str, Any]], alert: datetime) -> dict[str, Any]:
-    return {
-        "workspaceId": "5e3b2d4c-7a1f-4e8b-9c6d-0a1b2c3d4e5f",
-        "object": {
-            "name": "sample",
-            "properties": {
-                "title": "sample data",
-                "createdTimeUtc": alert.isoformat(),
-                "relatedEntities": entities,
-            },
-        },
-    }
 
 
 def local_report(
